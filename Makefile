@@ -1,0 +1,65 @@
+# lua-mmap: build, test, install.
+#
+#   make                 build mmap.so in this directory
+#   make check           install missing packages (as root), build, run the specs
+#   make check-valgrind  the same specs under valgrind memcheck
+#   make demo            build, then run an example on a file it creates
+#   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
+#
+# The warning flags are not part of CFLAGS so that `make CFLAGS=...` keeps them.
+
+LUA_VERSION ?= 5.4
+LUA         ?= lua$(LUA_VERSION)
+LUA_INCDIR  ?= /usr/include/lua$(LUA_VERSION)
+PREFIX      ?= /usr/local
+INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+BUSTED      ?= /usr/bin/busted
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+LIBFLAG ?= -shared
+WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
+           -Wmissing-prototypes -Wstrict-prototypes
+# Only luaopen_mmap is exported: everything else is hidden (see src/lmmap.h).
+MYCFLAGS = $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR)
+
+SRCS = src/mmap.c src/mm_core.c src/mm_posix.c
+OBJS = $(SRCS:.c=.o)
+HDRS = src/lmmap.h src/mm_core.h src/mm_sys.h
+
+.PHONY: all check check-valgrind demo install uninstall clean deps
+
+all: mmap.so
+
+mmap.so: $(OBJS)
+	$(CC) $(LIBFLAG) $(LDFLAGS) -o $@ $(OBJS)
+
+src/%.o: src/%.c $(HDRS)
+	$(CC) $(CFLAGS) $(MYCFLAGS) -c -o $@ $<
+
+# The core's own test: plain C, no Lua, sizes near the limits of int64_t.
+spec/core_test: spec/core_test.c src/mm_core.o src/mm_posix.o $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.o src/mm_posix.o
+
+# Install what is missing when run as root on Debian; otherwise just say so.
+deps:
+	@sh .ci/deps $(LUA_VERSION)
+
+check: deps mmap.so spec/core_test
+	@LUA=$(LUA) BUSTED=$(BUSTED) sh spec/run
+
+check-valgrind: mmap.so spec/core_test
+	@LUA=$(LUA) BUSTED=$(BUSTED) VALGRIND=1 sh spec/run
+
+demo: mmap.so
+	@LUA=$(LUA) sh examples/demo.sh
+
+install: mmap.so
+	mkdir -p $(DESTDIR)$(INST_LIBDIR)
+	cp mmap.so $(DESTDIR)$(INST_LIBDIR)/mmap.so
+
+uninstall:
+	rm -f $(DESTDIR)$(INST_LIBDIR)/mmap.so
+
+clean:
+	rm -f mmap.so src/*.o spec/core_test

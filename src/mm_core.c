@@ -1,0 +1,529 @@
+/*
+** mm_core.c: the mapping core of lua-mmap (see mm_core.h).
+**
+** All offset and length arithmetic is done on int64_t values that have been
+** range-checked first, so nothing wraps: a size is at most INT64_MAX (it came
+** from a non-negative int64_t) and every sum is tested against INT64_MAX
+** before it is formed.
+*/
+#include <errno.h>
+#include <string.h>
+
+#include "mm_core.h"
+#include "mm_sys.h"
+
+#define I64MAX INT64_MAX
+
+static const char *const messages[] = {
+  "no error",
+  "system error",
+  "mmap closed or invalid",
+  "mmap can't modify a readonly memory map.",
+  "mmap is not readable",
+  "memory mapped length must be positive",
+  "memory mapped offset must be positive",
+  "mmap can't specify both access and flags, prot.",
+  "mmap invalid access parameter.",
+  "cannot mmap an empty file",
+  "mmap offset is greater than file size",
+  "mmap length is greater than file size",
+  "mmap indices must be integers",
+  "mmap index out of range",
+  "mmap item value must be an int",
+  "mmap item value must be in range(0, 256)",
+  "byte must be in range(0, 256)",
+  "data out of range",
+  "write byte out of range",
+  "seek out of range",
+  "unknown seek type",
+  "source, destination, or count out of range",
+  "flush values out of range",
+  "madvise start out of bounds",
+  "madvise length invalid",
+  "madvise length too large",
+  "mmap slice assignment is wrong size",
+  "slice step cannot be zero",
+  "new size out of range",
+  "mmap can't resize with trackfd=False.",
+  "mmap can't resize a readonly or copy-on-write memory map.",
+  "mmap: can't expand a shared anonymous mapping on Linux",
+  "can't get size with trackfd=False"
+};
+
+
+const char *mm_message (int status) {
+  if (status < 0 || status >= (int)(sizeof(messages) / sizeof(messages[0])))
+    return "unknown error";
+  return messages[status];
+}
+
+
+size_t mm_pagesize (void) {
+  return mms_pagesize();
+}
+
+
+/* Does a non-negative int64_t fit in size_t? (Only not on 32-bit systems.) */
+static int fits_size (int64_t v) {
+  return (uint64_t)v <= (uint64_t)(size_t)-1;
+}
+
+
+static int is_anonymous (const mm_map *m) {
+  return (m->flags & mms_map_anonymous) != 0;
+}
+
+
+/*
+** {======================================================
+** Life cycle
+** =======================================================
+*/
+
+/* Python's access <-> prot/flags rules; MM_OK or the misuse code. */
+static int derive_access (int *flags, int *prot, int *access) {
+  const int rw = mms_prot_read | mms_prot_write;
+  if (*access != MM_ACCESS_DEFAULT && (*flags != mms_map_shared || *prot != rw))
+    return MM_EACCESSBOTH;
+  switch (*access) {
+    case MM_ACCESS_READ: *flags = mms_map_shared; *prot = mms_prot_read; break;
+    case MM_ACCESS_WRITE: *flags = mms_map_shared; *prot = rw; break;
+    case MM_ACCESS_COPY: *flags = mms_map_private; *prot = rw; break;
+    case MM_ACCESS_DEFAULT:
+      if ((*prot & rw) == rw) *access = MM_ACCESS_DEFAULT;
+      else if (*prot & mms_prot_write) *access = MM_ACCESS_WRITE;
+      else *access = MM_ACCESS_READ;
+      break;
+    default: return MM_EACCESS;
+  }
+  return MM_OK;
+}
+
+
+/*
+** For a regular file, check offset/length against its size and resolve
+** length 0 ("to the end"). The file is never extended here.
+*/
+static int check_filesize (int fd, int64_t *length, int64_t offset) {
+  int64_t fsize;
+  int isreg;
+  if (mms_fstat(fd, &fsize, &isreg) != 0 || !isreg)
+    return MM_OK;  /* as Python: not a regular file, or unknown: let mmap decide */
+  if (*length == 0) {
+    if (fsize == 0) return MM_EEMPTY;
+    if (offset >= fsize) return MM_EOFFSETSIZE;
+    *length = fsize - offset;
+  }
+  else if (offset > fsize || fsize - offset < *length)
+    return MM_ELENGTHSIZE;
+  return MM_OK;
+}
+
+
+static int hold_fd (int fd, int fdmode) {
+  if (fd == -1 || fdmode == MM_FD_BORROW) return -1;
+  return fdmode == MM_FD_OWN ? fd : mms_dup(fd);
+}
+
+
+int mm_create (mm_map *m, int fd, int64_t length, int flags, int prot,
+               int access, int64_t offset, int fdmode) {
+  int st;
+  memset(m, 0, sizeof *m);
+  m->fd = -1;
+  if (length < 0) return MM_ELENGTHNEG;
+  if (offset < 0) return MM_EOFFSETNEG;
+  if ((st = derive_access(&flags, &prot, &access)) != MM_OK) return st;
+  if (fd == -1)
+    flags |= mms_map_anonymous;
+  else if ((st = check_filesize(fd, &length, offset)) != MM_OK)
+    return st;
+  if (!fits_size(length)) { errno = ENOMEM; return MM_EOS; }
+  m->fd = hold_fd(fd, fdmode);
+  if (m->fd == -1 && fd != -1 && fdmode == MM_FD_DUP) return MM_EOS;
+  m->data = mms_map((size_t)length, prot, flags, fd, offset);
+  if (m->data == NULL) {
+    int e = errno;
+    if (fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
+    m->fd = -1;
+    errno = e;
+    return MM_EOS;
+  }
+  m->size = (size_t)length;
+  m->offset = offset;
+  m->flags = flags;
+  m->prot = prot;
+  m->access = access;
+  m->trackfd = fdmode != MM_FD_BORROW;
+  return MM_OK;
+}
+
+
+/* "r+" and "w+" extend a shorter file to offset + length with zeros. */
+static int extend_file (int fd, int64_t length, int64_t offset) {
+  int64_t fsize;
+  int isreg;
+  if (length == 0) return MM_OK;
+  if (offset > I64MAX - length) { errno = EFBIG; return MM_EOS; }
+  if (mms_fstat(fd, &fsize, &isreg) != 0) return MM_EOS;
+  if (isreg && fsize < offset + length &&
+      mms_truncate(fd, offset + length) != 0)
+    return MM_EOS;
+  return MM_OK;
+}
+
+
+int mm_openpath (mm_map *m, const char *path, int mode, int64_t length,
+                 int64_t offset) {
+  static const int access[] = {
+    MM_ACCESS_READ, MM_ACCESS_WRITE, MM_ACCESS_WRITE, MM_ACCESS_COPY };
+  int writable = (mode == MM_MODE_RPLUS || mode == MM_MODE_WPLUS);
+  int fd, st;
+  memset(m, 0, sizeof *m);
+  m->fd = -1;
+  if (length < 0) return MM_ELENGTHNEG;  /* before the file is touched */
+  if (offset < 0) return MM_EOFFSETNEG;
+  fd = mms_open(path, writable, mode == MM_MODE_WPLUS);
+  if (fd < 0) return MM_EOS;
+  st = writable ? extend_file(fd, length, offset) : MM_OK;
+  if (st == MM_OK)
+    st = mm_create(m, fd, length, mms_map_shared,
+                   mms_prot_read | mms_prot_write, access[mode], offset,
+                   MM_FD_OWN);
+  if (st != MM_OK) {
+    int e = errno;
+    mms_close(fd);
+    errno = e;
+  }
+  return st;
+}
+
+
+/* Idempotent, and never fails: there is nothing a caller could do. */
+void mm_close (mm_map *m) {
+  if (m->data != NULL) {
+    mms_unmap(m->data, m->size);
+    m->data = NULL;
+  }
+  if (m->fd != -1) {
+    mms_close(m->fd);
+    m->fd = -1;
+  }
+}
+
+
+static int remap (mm_map *m, size_t newsize) {
+  void *p = mms_remap(m->data, m->size, newsize);
+  if (p == NULL) return MM_EOS;
+  m->data = p;
+  m->size = newsize;
+  return MM_OK;
+}
+
+
+/*
+** A file-backed resize keeps file and map consistent at every step, and
+** undoes its first step when the second fails: growing extends the file
+** before the map (so no new page is unbacked), shrinking shrinks the map
+** before the file (so no mapped page loses its backing).
+*/
+static int resize_file (mm_map *m, size_t newsize) {
+  int64_t oldfile;
+  int isreg, e;
+  size_t oldsize = m->size;
+  if (mms_fstat(m->fd, &oldfile, &isreg) != 0) return MM_EOS;
+  if (newsize >= oldsize) {
+    if (mms_truncate(m->fd, m->offset + (int64_t)newsize) != 0) return MM_EOS;
+    if (remap(m, newsize) == MM_OK) return MM_OK;
+    e = errno;
+    mms_truncate(m->fd, oldfile);
+  }
+  else {
+    if (remap(m, newsize) != MM_OK) return MM_EOS;
+    if (mms_truncate(m->fd, m->offset + (int64_t)newsize) == 0) return MM_OK;
+    e = errno;
+    remap(m, oldsize);
+  }
+  errno = e;
+  return MM_EOS;
+}
+
+
+int mm_resize (mm_map *m, int64_t newsize) {
+  if (!m->trackfd) return MM_ERESIZEFD;
+  if (m->access == MM_ACCESS_READ || m->access == MM_ACCESS_COPY)
+    return MM_ERESIZERO;
+  if (newsize < 1 || I64MAX - newsize < m->offset || !fits_size(newsize))
+    return MM_ENEWSIZE;
+  if (!is_anonymous(m))
+    return resize_file(m, (size_t)newsize);
+  /* Linux cannot grow a shared anonymous mapping: new pages would SIGBUS. */
+  if (!(m->flags & mms_map_private) && (size_t)newsize > m->size)
+    return MM_ERESIZEANON;
+  return remap(m, (size_t)newsize);
+}
+
+
+int mm_size (const mm_map *m, int64_t *size) {
+  int isreg;
+  if (is_anonymous(m)) { *size = (int64_t)m->size; return MM_OK; }
+  if (!m->trackfd) return MM_ESIZEFD;
+  return mms_fstat(m->fd, size, &isreg) == 0 ? MM_OK : MM_EOS;
+}
+
+
+/*
+** The caller's range is checked as given; only then is its start moved
+** down to a page boundary, because msync(2) wants an aligned address.
+*/
+int mm_flush (mm_map *m, const int64_t *offset, const int64_t *size,
+              int flags) {
+  int64_t off = offset ? *offset : 0, len;
+  size_t start, page = mms_pagesize();
+  if (off < 0 || (uint64_t)off > m->size) return MM_EFLUSH;
+  len = size ? *size : (int64_t)(m->size - (size_t)off);
+  if (len < 0 || (uint64_t)len > m->size - (size_t)off) return MM_EFLUSH;
+  if (m->access == MM_ACCESS_READ || m->access == MM_ACCESS_COPY)
+    return MM_OK;  /* nothing of ours can be dirty in the file */
+  start = (size_t)off - (size_t)off % page;
+  if (mms_sync(m->data + start, (size_t)off + (size_t)len - start, flags) != 0)
+    return MM_EOS;
+  return MM_OK;
+}
+
+
+int mm_advise (mm_map *m, int option, const int64_t *start,
+               const int64_t *length) {
+  int64_t st = start ? *start : 0;
+  int64_t len = length ? *length : (int64_t)m->size;
+  if (st < 0 || (uint64_t)st >= m->size) return MM_EADVSTART;
+  if (len < 0) return MM_EADVLEN;
+  if (I64MAX - st < len) return MM_EADVBIG;
+  if ((uint64_t)(st + len) > m->size) len = (int64_t)m->size - st;
+  if (mms_advise(m->data + st, (size_t)len, option) != 0) return MM_EOS;
+  return MM_OK;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Arithmetic
+** =======================================================
+*/
+
+int mm_writable (const mm_map *m) {
+  return m->access != MM_ACCESS_READ;
+}
+
+
+int mm_readable (const mm_map *m) {
+  return (m->prot & mms_prot_read) != 0;
+}
+
+
+/* A Python index: negative counts from the end. */
+int mm_index (const mm_map *m, int64_t i, size_t *at) {
+  if (i < 0) i += (int64_t)m->size;  /* cannot overflow: size <= I64MAX */
+  if (i < 0 || (uint64_t)i >= m->size) return MM_EINDEX;
+  *at = (size_t)i;
+  return MM_OK;
+}
+
+
+size_t mm_remaining (const mm_map *m) {
+  return m->pos < m->size ? m->size - m->pos : 0;
+}
+
+
+int mm_seek (mm_map *m, int64_t off, int whence, int64_t *newpos) {
+  int64_t base;
+  switch (whence) {
+    case 0: base = 0; break;
+    case 1: base = (int64_t)m->pos; break;
+    case 2: base = (int64_t)m->size; break;
+    default: return MM_EWHENCE;
+  }
+  /* base >= 0, so only a positive off can overflow */
+  if (off > 0 && off > I64MAX - base) return MM_ESEEK;
+  if (base + off < 0 || (uint64_t)(base + off) > m->size) return MM_ESEEK;
+  m->pos = (size_t)(base + off);
+  *newpos = base + off;
+  return MM_OK;
+}
+
+
+/* Python's slice bound adjustment; -1 is "before the first byte". */
+static int64_t slice_bound (int64_t v, int64_t len, int64_t step) {
+  if (v < 0) {
+    v += len;
+    if (v < 0) v = step < 0 ? -1 : 0;
+  }
+  else if (v >= len)
+    v = step < 0 ? len - 1 : len;
+  return v;
+}
+
+
+int mm_slice_resolve (const mm_map *m, const int64_t *start,
+                      const int64_t *stop, const int64_t *step,
+                      mm_slice *s) {
+  int64_t len = (int64_t)m->size, a, b, st = step ? *step : 1;
+  if (st == 0) return MM_ESTEP;
+  if (st < -I64MAX) st = -I64MAX;  /* so that -st exists */
+  a = start ? slice_bound(*start, len, st) : (st < 0 ? len - 1 : 0);
+  b = stop ? slice_bound(*stop, len, st) : (st < 0 ? -1 : len);
+  s->step = st;
+  s->count = 0;
+  s->start = 0;
+  if (st > 0 && a < b) s->count = (size_t)((b - a - 1) / st + 1);
+  else if (st < 0 && b < a) s->count = (size_t)((a - b - 1) / -st + 1);
+  if (s->count > 0) s->start = (size_t)a;
+  return MM_OK;
+}
+
+
+/* Python's clamped find bound: negative from the end, then into [0, len]. */
+static int64_t find_bound (int64_t v, int64_t len) {
+  if (v < 0) {
+    v += len;
+    if (v < 0) v = 0;
+  }
+  return v;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Memory access. Each function here checks nothing that the binding has
+** not already decided, except bounds that only it can know.
+** =======================================================
+*/
+
+int mm_getbyte (const mm_map *m, size_t at, int *byte) {
+  *byte = m->data[at];
+  return MM_OK;
+}
+
+
+int mm_setbyte (mm_map *m, size_t at, int byte) {
+  m->data[at] = (unsigned char)byte;
+  return MM_OK;
+}
+
+
+/* Copy n bytes from the position (the caller clamped n) and advance. */
+int mm_read (mm_map *m, size_t n, char *dst) {
+  memcpy(dst, m->data + m->pos, n);
+  m->pos += n;
+  return MM_OK;
+}
+
+
+/* The byte at the position, or -1 at the end. */
+int mm_read_byte (mm_map *m, int *byte) {
+  if (m->pos >= m->size) { *byte = -1; return MM_OK; }
+  *byte = m->data[m->pos++];
+  return MM_OK;
+}
+
+
+/* Length of the line at the position, "\n" included; 0 at the end. */
+int mm_linelen (const mm_map *m, size_t *len) {
+  size_t left = mm_remaining(m);
+  const unsigned char *p = m->data + m->pos;
+  const unsigned char *nl = left ? memchr(p, '\n', left) : NULL;
+  *len = nl ? (size_t)(nl - p) + 1 : left;
+  return MM_OK;
+}
+
+
+int mm_write (mm_map *m, const char *src, size_t n) {
+  if (m->pos > m->size || m->size - m->pos < n) return MM_EDATA;
+  memcpy(m->data + m->pos, src, n);
+  m->pos += n;
+  return MM_OK;
+}
+
+
+int mm_write_byte (mm_map *m, int byte) {
+  if (m->pos >= m->size) return MM_EWRITEBYTE;
+  m->data[m->pos++] = (unsigned char)byte;
+  return MM_OK;
+}
+
+
+int mm_move (mm_map *m, int64_t dest, int64_t src, int64_t count) {
+  int64_t size = (int64_t)m->size;
+  if (dest < 0 || src < 0 || count < 0 || size - dest < count ||
+      size - src < count)
+    return MM_EMOVE;
+  memmove(m->data + dest, m->data + src, (size_t)count);
+  return MM_OK;
+}
+
+
+/* Highest k in [lo, hi] with data[k..k+n) == sub; -1 if none. */
+static int64_t rsearch (const unsigned char *data, size_t lo, size_t hi,
+                        const char *sub, size_t n) {
+  size_t end = hi + 1;  /* candidates are lo .. end-1 */
+  while (end > lo) {
+    const unsigned char *p = mms_memrchr(data + lo, (unsigned char)sub[0],
+                                         end - lo);
+    if (p == NULL) break;
+    if (memcmp(p, sub, n) == 0) return (int64_t)(p - data);
+    end = (size_t)(p - data);
+  }
+  return -1;
+}
+
+
+int mm_find (const mm_map *m, const char *sub, size_t n,
+             const int64_t *start, const int64_t *stop, int reverse,
+             int64_t *found) {
+  int64_t len = (int64_t)m->size;
+  int64_t a = find_bound(start ? *start : (int64_t)m->pos, len);
+  int64_t b = find_bound(stop ? *stop : len, len);
+  const unsigned char *p;
+  *found = -1;
+  if (a > len) return MM_OK;  /* nothing, not even "", past the end */
+  if (b > len) b = len;
+  if (b < a || (uint64_t)(b - a) < n) return MM_OK;
+  if (n == 0) { *found = reverse ? b : a; return MM_OK; }
+  if (reverse) {
+    *found = rsearch(m->data, (size_t)a, (size_t)(b - (int64_t)n), sub, n);
+    return MM_OK;
+  }
+  p = mms_memmem(m->data + a, (size_t)(b - a), sub, n);
+  if (p != NULL) *found = (int64_t)(p - m->data);
+  return MM_OK;
+}
+
+
+int mm_gather (const mm_map *m, const mm_slice *s, char *dst) {
+  size_t i;
+  if (s->step == 1) {
+    memcpy(dst, m->data + s->start, s->count);
+    return MM_OK;
+  }
+  for (i = 0; i < s->count; i++)  /* i * step stays within the map */
+    dst[i] = (char)m->data[(int64_t)s->start + (int64_t)i * s->step];
+  return MM_OK;
+}
+
+
+int mm_scatter (mm_map *m, const mm_slice *s, const char *src) {
+  size_t i;
+  if (s->step == 1) {
+    memcpy(m->data + s->start, src, s->count);
+    return MM_OK;
+  }
+  for (i = 0; i < s->count; i++)
+    m->data[(int64_t)s->start + (int64_t)i * s->step] = (unsigned char)src[i];
+  return MM_OK;
+}
+
+/* }====================================================== */

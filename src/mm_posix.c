@@ -1,0 +1,271 @@
+/*
+** mm_posix.c: the platform layer for Linux and other POSIX systems.
+** See mm_sys.h for the contract: -1 or NULL with errno set on failure.
+*/
+#define _GNU_SOURCE            /* mremap, memmem, memrchr, MAP_* extras */
+#define _FILE_OFFSET_BITS 64   /* 64-bit off_t on 32-bit systems */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mm_sys.h"
+
+const int mms_prot_read = PROT_READ, mms_prot_write = PROT_WRITE;
+const int mms_map_shared = MAP_SHARED, mms_map_private = MAP_PRIVATE;
+const int mms_map_anonymous = MAP_ANONYMOUS;
+const int mms_ms_sync = MS_SYNC;
+
+
+/*
+** {======================================================
+** Constants: each one only where <sys/mman.h> defines it, so a platform
+** without it simply lacks the field. Never hard-coded.
+** =======================================================
+*/
+#define C(name) { #name, name },
+
+const mms_const mms_constants[] = {
+#ifdef PROT_READ
+  C(PROT_READ)
+#endif
+#ifdef PROT_WRITE
+  C(PROT_WRITE)
+#endif
+#ifdef PROT_EXEC
+  C(PROT_EXEC)
+#endif
+#ifdef MAP_SHARED
+  C(MAP_SHARED)
+#endif
+#ifdef MAP_PRIVATE
+  C(MAP_PRIVATE)
+#endif
+#ifdef MAP_ANON
+  C(MAP_ANON)
+#endif
+#ifdef MAP_ANONYMOUS
+  C(MAP_ANONYMOUS)
+#endif
+#ifdef MAP_DENYWRITE
+  C(MAP_DENYWRITE)
+#endif
+#ifdef MAP_EXECUTABLE
+  C(MAP_EXECUTABLE)
+#endif
+#ifdef MAP_NORESERVE
+  C(MAP_NORESERVE)
+#endif
+#ifdef MAP_POPULATE
+  C(MAP_POPULATE)
+#endif
+#ifdef MAP_STACK
+  C(MAP_STACK)
+#endif
+#ifdef MAP_32BIT
+  C(MAP_32BIT)
+#endif
+#ifdef MAP_HUGETLB
+  C(MAP_HUGETLB)
+#endif
+#ifdef MAP_ALIGNED_SUPER
+  C(MAP_ALIGNED_SUPER)
+#endif
+#ifdef MAP_CONCEAL
+  C(MAP_CONCEAL)
+#endif
+#ifdef MAP_JIT
+  C(MAP_JIT)
+#endif
+#ifdef MADV_NORMAL
+  C(MADV_NORMAL)
+#endif
+#ifdef MADV_RANDOM
+  C(MADV_RANDOM)
+#endif
+#ifdef MADV_SEQUENTIAL
+  C(MADV_SEQUENTIAL)
+#endif
+#ifdef MADV_WILLNEED
+  C(MADV_WILLNEED)
+#endif
+#ifdef MADV_DONTNEED
+  C(MADV_DONTNEED)
+#endif
+#ifdef MADV_FREE
+  C(MADV_FREE)
+#endif
+#ifdef MADV_REMOVE
+  C(MADV_REMOVE)
+#endif
+#ifdef MADV_DONTFORK
+  C(MADV_DONTFORK)
+#endif
+#ifdef MADV_DOFORK
+  C(MADV_DOFORK)
+#endif
+#ifdef MADV_MERGEABLE
+  C(MADV_MERGEABLE)
+#endif
+#ifdef MADV_UNMERGEABLE
+  C(MADV_UNMERGEABLE)
+#endif
+#ifdef MADV_HUGEPAGE
+  C(MADV_HUGEPAGE)
+#endif
+#ifdef MADV_NOHUGEPAGE
+  C(MADV_NOHUGEPAGE)
+#endif
+#ifdef MADV_DONTDUMP
+  C(MADV_DONTDUMP)
+#endif
+#ifdef MADV_DODUMP
+  C(MADV_DODUMP)
+#endif
+#ifdef MADV_HWPOISON
+  C(MADV_HWPOISON)
+#endif
+#ifdef MADV_SOFT_OFFLINE
+  C(MADV_SOFT_OFFLINE)
+#endif
+#ifdef MADV_NOSYNC
+  C(MADV_NOSYNC)
+#endif
+#ifdef MADV_AUTOSYNC
+  C(MADV_AUTOSYNC)
+#endif
+#ifdef MADV_NOCORE
+  C(MADV_NOCORE)
+#endif
+#ifdef MADV_CORE
+  C(MADV_CORE)
+#endif
+#ifdef MADV_PROTECT
+  C(MADV_PROTECT)
+#endif
+#ifdef MADV_FREE_REUSABLE
+  C(MADV_FREE_REUSABLE)
+#endif
+#ifdef MADV_FREE_REUSE
+  C(MADV_FREE_REUSE)
+#endif
+#ifdef MS_ASYNC
+  C(MS_ASYNC)
+#endif
+#ifdef MS_SYNC
+  C(MS_SYNC)
+#endif
+#ifdef MS_INVALIDATE
+  C(MS_INVALIDATE)
+#endif
+  { NULL, 0 }
+};
+
+#undef C
+/* }====================================================== */
+
+
+size_t mms_pagesize (void) {
+  long n = sysconf(_SC_PAGESIZE);
+  return n > 0 ? (size_t)n : 4096;
+}
+
+
+/*
+** {======================================================
+** Descriptors
+** =======================================================
+*/
+
+int mms_dup (int fd) {
+  return fcntl(fd, F_DUPFD_CLOEXEC, 0);
+}
+
+
+int mms_close (int fd) {
+  return close(fd);
+}
+
+
+int mms_open (const char *path, int writable, int create) {
+  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
+  if (create)
+    flags |= O_CREAT | O_TRUNC;
+  return open(path, flags, 0666);  /* the umask applies */
+}
+
+
+int mms_fstat (int fd, int64_t *size, int *isreg) {
+  struct stat st;
+  if (fstat(fd, &st) != 0)
+    return -1;
+  *size = (int64_t)st.st_size;
+  *isreg = S_ISREG(st.st_mode) != 0;
+  return 0;
+}
+
+
+int mms_truncate (int fd, int64_t size) {
+  int r;
+  do r = ftruncate(fd, (off_t)size);
+  while (r != 0 && errno == EINTR);
+  return r;
+}
+
+
+int mms_filefd (FILE *f) {
+  if (fflush(f) != 0)
+    return -1;
+  return fileno(f);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Mappings
+** =======================================================
+*/
+
+void *mms_map (size_t len, int prot, int flags, int fd, int64_t offset) {
+  void *p = mmap(NULL, len, prot, flags, fd, (off_t)offset);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+
+int mms_unmap (void *addr, size_t len) {
+  return munmap(addr, len);
+}
+
+
+void *mms_remap (void *addr, size_t oldlen, size_t newlen) {
+  void *p = mremap(addr, oldlen, newlen, MREMAP_MAYMOVE);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+
+int mms_sync (void *addr, size_t len, int flags) {
+  return msync(addr, len, flags);
+}
+
+
+int mms_advise (void *addr, size_t len, int advice) {
+  return madvise(addr, len, advice);
+}
+
+/* }====================================================== */
+
+
+const void *mms_memmem (const void *hay, size_t hlen, const void *needle,
+                        size_t nlen) {
+  return memmem(hay, hlen, needle, nlen);
+}
+
+
+const void *mms_memrchr (const void *s, int c, size_t n) {
+  return memrchr(s, c, n);
+}

@@ -1,0 +1,734 @@
+/*
+** mmap.c: the Lua binding of lua-mmap. Python's mmap for Lua.
+**
+** This file only translates between the Lua stack and the core (mm_core.h):
+** it parses arguments, calls one core function, and pushes the result.
+** Misuse raises Python's message; an OS failure returns nil, msg, errno.
+**
+** Module:  mmap.mmap(fileno, length [, flags [, prot [, access [, offset]]]])
+**          mmap.mmap(fileno, length, {flags=, prot=, access=, offset=, trackfd=})
+**          mmap.open(path [, mode [, length [, offset]]])
+**          mmap.type(x), mmap._VERSION, constants
+** Methods: close closed find rfind flush madvise move read read_byte readline
+**          resize seek seekable size tell write write_byte slice setslice
+** Meta:    __index __newindex __len __tostring __close __gc
+*/
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+#include "lmmap.h"
+#include "mm_core.h"
+#include "mm_sys.h"
+
+#define MMAP_META "mmap"
+
+
+/*
+** {======================================================
+** Checkers and results
+** =======================================================
+*/
+
+/* Raise the message of a misuse status; for MM_EOS push nil, msg, errno. */
+static int failure (lua_State *L, int status) {
+  if (status == MM_EOS)
+    return luaL_fileresult(L, 0, NULL);
+  return luaL_error(L, "%s", mm_message(status));
+}
+
+
+/* true on success, as Python's None; otherwise as failure(). */
+static int result (lua_State *L, int status) {
+  if (status != MM_OK)
+    return failure(L, status);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+static mm_map *checkmap (lua_State *L) {
+  return (mm_map *)luaL_checkudata(L, 1, MMAP_META);
+}
+
+
+/* The map at argument 1, which must be open (as liolib's tofile). */
+static mm_map *tomap (lua_State *L) {
+  mm_map *m = checkmap(L);
+  if (m->data == NULL)
+    failure(L, MM_ECLOSED);
+  return m;
+}
+
+
+/* Checks made after the arguments are parsed, as Python makes them. */
+static void readable (lua_State *L, const mm_map *m) {
+  if (!mm_readable(m))
+    failure(L, MM_ENOTREADABLE);
+}
+
+
+static void writable (lua_State *L, const mm_map *m) {
+  if (!mm_writable(m))
+    failure(L, MM_EREADONLY);
+}
+
+
+/* An optional integer: NULL when absent or nil (so nil means omitted). */
+static const int64_t *optint (lua_State *L, int arg, int64_t *v) {
+  if (lua_isnoneornil(L, arg))
+    return NULL;
+  *v = (int64_t)luaL_checkinteger(L, arg);
+  return v;
+}
+
+
+/* An integer argument that must fit a C int (flags, options). */
+static int checkint (lua_State *L, int arg, lua_Integer v) {
+  luaL_argcheck(L, v >= -0x7fffffff - 1 && v <= 0x7fffffff, arg,
+                "value out of range");
+  return (int)v;
+}
+
+
+/* Data arguments are strings; numbers are not coerced (SPEC 7.3). */
+static const char *checkdata (lua_State *L, int arg, size_t *len) {
+  if (lua_type(L, arg) != LUA_TSTRING)
+    luaL_typeerror(L, arg, "string");
+  return lua_tolstring(L, arg, len);
+}
+
+
+/*
+** A number that is an integer in value (2 and 2.0, not 2.5): *ok tells.
+** Integral floats beyond the integer range give INT64_MAX or INT64_MIN,
+** so that they are simply out of range.
+*/
+static int64_t tointeger (lua_State *L, int arg, int *ok) {
+  lua_Number f;
+  lua_Integer i = lua_tointegerx(L, arg, ok);
+  if (*ok || lua_type(L, arg) != LUA_TNUMBER)
+    return (int64_t)i;
+  f = lua_tonumber(L, arg);
+  *ok = (f - f == 0) && (f >= 9223372036854775808.0 || f < -9223372036854775808.0);
+  return f > 0 ? INT64_MAX : INT64_MIN;
+}
+
+
+/* An index key: a number with an integer value, in range. */
+static size_t checkindex (lua_State *L, const mm_map *m, int arg) {
+  int ok = 0, st;
+  size_t at = 0;
+  int64_t i = lua_type(L, arg) == LUA_TNUMBER ? tointeger(L, arg, &ok) : 0;
+  if (!ok) failure(L, MM_EKEY);
+  if ((st = mm_index(m, i, &at)) != MM_OK) failure(L, st);
+  return at;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Metamethods
+** =======================================================
+*/
+
+static int m_getbyte (lua_State *L, mm_map *m) {
+  int byte, st;
+  size_t at;
+  if (m->data == NULL) return failure(L, MM_ECLOSED);
+  readable(L, m);
+  at = checkindex(L, m, 2);
+  if ((st = mm_getbyte(m, at, &byte)) != MM_OK) return failure(L, st);
+  lua_pushinteger(L, byte);
+  return 1;
+}
+
+
+/* Numbers index bytes; strings name methods or "closed"; never raises else. */
+static int m_index (lua_State *L) {
+  mm_map *m = checkmap(L);
+  switch (lua_type(L, 2)) {
+    case LUA_TNUMBER:
+      return m_getbyte(L, m);
+    case LUA_TSTRING:
+      if (strcmp(lua_tostring(L, 2), "closed") == 0) {
+        lua_pushboolean(L, m->data == NULL);
+        return 1;
+      }
+      lua_pushvalue(L, 2);
+      lua_rawget(L, lua_upvalueindex(1));
+      return 1;
+    default:
+      lua_pushnil(L);
+      return 1;
+  }
+}
+
+
+static int m_newindex (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t at;
+  int ok = 0, st;
+  int64_t v;
+  writable(L, m);
+  at = checkindex(L, m, 2);
+  v = lua_type(L, 3) == LUA_TNUMBER ? tointeger(L, 3, &ok) : 0;
+  if (!ok) return failure(L, MM_EVALUE);
+  if (v < 0 || v > 255) return failure(L, MM_EVALUERANGE);
+  if ((st = mm_setbyte(m, at, (int)v)) != MM_OK) return failure(L, st);
+  return 0;
+}
+
+
+static int m_len (lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)tomap(L)->size);
+  return 1;
+}
+
+
+static int m_tostring (lua_State *L) {
+  static const char *const names[] = {
+    "ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY" };
+  mm_map *m = checkmap(L);
+  if (m->data == NULL)
+    lua_pushliteral(L, "<mmap.mmap closed=true>");
+  else
+    lua_pushfstring(L,
+        "<mmap.mmap closed=false, access=%s, length=%I, pos=%I, offset=%I>",
+        names[m->access], (lua_Integer)m->size, (lua_Integer)m->pos,
+        (lua_Integer)m->offset);
+  return 1;
+}
+
+
+/* close(), __close and __gc: unmap and release; idempotent, never raises. */
+static int m_gc (lua_State *L) {
+  mm_close(checkmap(L));
+  return 0;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Methods
+** =======================================================
+*/
+
+static int m_close (lua_State *L) {
+  mm_close(checkmap(L));
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+static int findx (lua_State *L, int reverse) {
+  mm_map *m = tomap(L);
+  size_t n;
+  const char *sub = checkdata(L, 2, &n);
+  int64_t a, b, found;
+  const int64_t *start = optint(L, 3, &a), *stop = optint(L, 4, &b);
+  int st;
+  readable(L, m);
+  if ((st = mm_find(m, sub, n, start, stop, reverse, &found)) != MM_OK)
+    return failure(L, st);
+  if (found < 0)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, (lua_Integer)found);
+  return 1;
+}
+
+
+static int m_find (lua_State *L) {
+  return findx(L, 0);
+}
+
+
+static int m_rfind (lua_State *L) {
+  return findx(L, 1);
+}
+
+
+static int m_flush (lua_State *L) {
+  mm_map *m = tomap(L);
+  int64_t a, b;
+  const int64_t *offset = optint(L, 2, &a), *size = optint(L, 3, &b);
+  int flags = checkint(L, 4, luaL_optinteger(L, 4, mms_ms_sync));
+  return result(L, mm_flush(m, offset, size, flags));
+}
+
+
+static int m_madvise (lua_State *L) {
+  mm_map *m = tomap(L);
+  int option = checkint(L, 2, luaL_checkinteger(L, 2));
+  int64_t a, b;
+  const int64_t *start = optint(L, 3, &a), *length = optint(L, 4, &b);
+  return result(L, mm_advise(m, option, start, length));
+}
+
+
+static int m_move (lua_State *L) {
+  mm_map *m = tomap(L);
+  int64_t dest = (int64_t)luaL_checkinteger(L, 2);
+  int64_t src = (int64_t)luaL_checkinteger(L, 3);
+  int64_t count = (int64_t)luaL_checkinteger(L, 4);
+  writable(L, m);
+  readable(L, m);
+  return result(L, mm_move(m, dest, src, count));
+}
+
+
+/* Push n bytes from the position (n already clamped), advancing it. */
+static int pushread (lua_State *L, mm_map *m, size_t n) {
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, n);
+  int st = n ? mm_read(m, n, p) : MM_OK;
+  if (st != MM_OK) return failure(L, st);
+  luaL_pushresultsize(&b, n);
+  return 1;
+}
+
+
+/* read([n]): nil at the end when n > 0, "" when reading all (SPEC 1.2). */
+static int m_read (lua_State *L) {
+  mm_map *m = tomap(L);
+  lua_Integer n = luaL_optinteger(L, 2, -1);
+  size_t left;
+  readable(L, m);
+  left = mm_remaining(m);
+  if (n > 0 && left == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  if (n < 0 || (uint64_t)n > left)
+    n = (lua_Integer)left;
+  return pushread(L, m, (size_t)n);
+}
+
+
+static int m_read_byte (lua_State *L) {
+  mm_map *m = tomap(L);
+  int byte, st;
+  readable(L, m);
+  if ((st = mm_read_byte(m, &byte)) != MM_OK) return failure(L, st);
+  if (byte < 0)
+    lua_pushnil(L);
+  else
+    lua_pushinteger(L, byte);
+  return 1;
+}
+
+
+static int m_readline (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t n;
+  int st;
+  readable(L, m);
+  if ((st = mm_linelen(m, &n)) != MM_OK) return failure(L, st);
+  if (n == 0) {
+    lua_pushnil(L);
+    return 1;
+  }
+  return pushread(L, m, n);
+}
+
+
+static int m_resize (lua_State *L) {
+  mm_map *m = tomap(L);
+  int64_t newsize = (int64_t)luaL_checkinteger(L, 2);
+  return result(L, mm_resize(m, newsize));
+}
+
+
+/* A whence: 0/1/2 or "set"/"cur"/"end"; anything else is -1. */
+static int towhence (lua_State *L, int arg) {
+  static const char *const names[] = { "set", "cur", "end" };
+  int ok, i;
+  lua_Integer w;
+  if (lua_type(L, arg) == LUA_TSTRING) {
+    const char *s = lua_tostring(L, arg);
+    for (i = 0; i < 3; i++)
+      if (strcmp(s, names[i]) == 0) return i;
+    return -1;
+  }
+  w = lua_tointegerx(L, arg, &ok);
+  return (lua_type(L, arg) == LUA_TNUMBER && ok && w >= 0 && w <= 2)
+         ? (int)w : -1;
+}
+
+
+/*
+** seek(pos [, whence]) in Python's order, seek(whence [, offset]) in Lua's;
+** seek() alone is tell(), with no range check.
+*/
+static int m_seek (lua_State *L) {
+  mm_map *m = tomap(L);
+  int64_t off, newpos;
+  int whence, st;
+  if (lua_type(L, 2) == LUA_TSTRING) {
+    whence = towhence(L, 2);
+    off = (int64_t)luaL_optinteger(L, 3, 0);
+  }
+  else if (lua_isnoneornil(L, 2) && lua_isnoneornil(L, 3)) {
+    lua_pushinteger(L, (lua_Integer)m->pos);
+    return 1;
+  }
+  else {
+    off = (int64_t)luaL_optinteger(L, 2, 0);
+    whence = lua_isnoneornil(L, 3) ? 0 : towhence(L, 3);
+  }
+  if ((st = mm_seek(m, off, whence, &newpos)) != MM_OK)
+    return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)newpos);
+  return 1;
+}
+
+
+static int m_seekable (lua_State *L) {
+  checkmap(L);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+
+static int m_size (lua_State *L) {
+  int64_t size;
+  int st = mm_size(tomap(L), &size);
+  if (st != MM_OK) return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)size);
+  return 1;
+}
+
+
+static int m_tell (lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)tomap(L)->pos);
+  return 1;
+}
+
+
+static int m_write (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t n;
+  const char *data = checkdata(L, 2, &n);
+  int st;
+  writable(L, m);
+  if ((st = mm_write(m, data, n)) != MM_OK) return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)n);
+  return 1;
+}
+
+
+static int m_write_byte (lua_State *L) {
+  mm_map *m = tomap(L);
+  int ok;
+  int64_t v;
+  luaL_checktype(L, 2, LUA_TNUMBER);
+  v = tointeger(L, 2, &ok);
+  if (!ok || v < 0 || v > 255) return failure(L, MM_EBYTE);
+  writable(L, m);
+  return result(L, mm_write_byte(m, (int)v));
+}
+
+
+/* Optional slice bounds: start and stop at 2 and 3, a step at step_arg. */
+typedef struct bounds {
+  int64_t v[3];
+  const int64_t *p[3];  /* NULL: omitted */
+} bounds;
+
+
+static void checkbounds (lua_State *L, int step_arg, bounds *b) {
+  b->p[0] = optint(L, 2, &b->v[0]);
+  b->p[1] = optint(L, 3, &b->v[1]);
+  b->p[2] = step_arg ? optint(L, step_arg, &b->v[2]) : NULL;
+}
+
+
+static void resolve (lua_State *L, const mm_map *m, const bounds *b,
+                     mm_slice *s) {
+  int st = mm_slice_resolve(m, b->p[0], b->p[1], b->p[2], s);
+  if (st != MM_OK) failure(L, st);
+}
+
+
+static int m_slice (lua_State *L) {
+  mm_map *m = tomap(L);
+  bounds bd;
+  mm_slice s;
+  luaL_Buffer b;
+  char *p;
+  int st;
+  checkbounds(L, 4, &bd);
+  readable(L, m);
+  resolve(L, m, &bd, &s);
+  p = luaL_buffinitsize(L, &b, s.count);
+  if (s.count && (st = mm_gather(m, &s, p)) != MM_OK) return failure(L, st);
+  luaL_pushresultsize(&b, s.count);
+  return 1;
+}
+
+
+/* setslice(start, stop, data) or setslice(start, stop, step, data). */
+static int m_setslice (lua_State *L) {
+  mm_map *m = tomap(L);
+  int step_arg = lua_type(L, 4) == LUA_TSTRING ? 0 : 4;
+  size_t n;
+  const char *data = checkdata(L, step_arg ? 5 : 4, &n);
+  bounds bd;
+  mm_slice s;
+  int st;
+  checkbounds(L, step_arg, &bd);
+  writable(L, m);
+  resolve(L, m, &bd, &s);
+  if (s.count != n) return failure(L, MM_ESLICESIZE);
+  if (n && (st = mm_scatter(m, &s, data)) != MM_OK) return failure(L, st);
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Module functions
+** =======================================================
+*/
+
+typedef struct params {
+  int fd, flags, prot, access, fdmode;
+  int64_t length, offset;
+} params;
+
+
+/* fileno: an integer descriptor (-1: anonymous) or an open Lua file. */
+static int checkfd (lua_State *L, int *fd) {
+  luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, 1, LUA_FILEHANDLE);
+  if (p != NULL) {
+    if (p->closef == NULL)
+      luaL_error(L, "attempt to use a closed file");
+    *fd = mms_filefd(p->f);  /* its buffer reaches the file first */
+    return *fd >= 0;
+  }
+  if (lua_type(L, 1) != LUA_TNUMBER)
+    luaL_typeerror(L, 1, "file or integer");
+  {
+    lua_Integer v = luaL_checkinteger(L, 1);
+    *fd = (v >= -1 && v <= 0x7fffffff) ? (int)v : -2;  /* -2: a bad fd */
+  }
+  return 1;
+}
+
+
+/* Access outside 0..3 stays invalid when narrowed to an int. */
+static int checkaccess (int64_t v) {
+  return (v >= 0 && v <= 3) ? (int)v : -1;
+}
+
+
+/* An integer option from the table at t; the value is on the stack top. */
+static int64_t intoption (lua_State *L, int t, const char *key) {
+  int ok;
+  lua_Integer v = lua_tointegerx(L, -1, &ok);
+  if (lua_type(L, -1) != LUA_TNUMBER)
+    luaL_argerror(L, t, lua_pushfstring(L,
+        "option '%s': number expected, got %s", key, luaL_typename(L, -1)));
+  if (!ok)
+    luaL_argerror(L, t, lua_pushfstring(L,
+        "option '%s': number has no integer representation", key));
+  return (int64_t)v;
+}
+
+
+static void getoptions (lua_State *L, int t, params *p) {
+  static const char *const keys[] = {
+    "flags", "prot", "access", "offset", "trackfd", NULL };
+  lua_pushnil(L);
+  while (lua_next(L, t) != 0) {
+    int i = 0;
+    const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+    while (keys[i] != NULL && strcmp(keys[i], k) != 0) i++;
+    switch (i) {
+      case 0: p->flags = checkint(L, t, intoption(L, t, k)); break;
+      case 1: p->prot = checkint(L, t, intoption(L, t, k)); break;
+      case 2: p->access = checkaccess(intoption(L, t, k)); break;
+      case 3: p->offset = intoption(L, t, k); break;
+      case 4:
+        if (!lua_isboolean(L, -1))
+          luaL_argerror(L, t, lua_pushfstring(L,
+              "option 'trackfd': boolean expected, got %s",
+              luaL_typename(L, -1)));
+        p->fdmode = lua_toboolean(L, -1) ? MM_FD_DUP : MM_FD_BORROW;
+        break;
+      default:
+        luaL_error(L, "mmap: unknown option '%s'", luaL_tolstring(L, -2, NULL));
+    }
+    lua_pop(L, 1);
+  }
+}
+
+
+static mm_map *newmap (lua_State *L) {
+  mm_map *m = (mm_map *)lua_newuserdatauv(L, sizeof(mm_map), 0);
+  memset(m, 0, sizeof *m);
+  m->fd = -1;
+  luaL_setmetatable(L, MMAP_META);
+  return m;
+}
+
+
+/* Push the new map, nil + msg + errno for an OS failure, or raise. */
+static int created (lua_State *L, int status, const char *path) {
+  if (status == MM_OK) return 1;
+  if (status == MM_EOS) return luaL_fileresult(L, 0, path);
+  return failure(L, status);
+}
+
+
+static int mmap_new (lua_State *L) {
+  params p;
+  p.flags = mms_map_shared;
+  p.prot = mms_prot_read | mms_prot_write;
+  p.access = MM_ACCESS_DEFAULT;
+  p.offset = 0;
+  p.fdmode = MM_FD_DUP;
+  if (!checkfd(L, &p.fd))
+    return luaL_fileresult(L, 0, NULL);
+  p.length = (int64_t)luaL_checkinteger(L, 2);
+  if (lua_istable(L, 3))
+    getoptions(L, 3, &p);
+  else {
+    p.flags = checkint(L, 3, luaL_optinteger(L, 3, p.flags));
+    p.prot = checkint(L, 4, luaL_optinteger(L, 4, p.prot));
+    p.access = checkaccess(luaL_optinteger(L, 5, MM_ACCESS_DEFAULT));
+    p.offset = (int64_t)luaL_optinteger(L, 6, 0);
+  }
+  return created(L, mm_create(newmap(L), p.fd, p.length, p.flags, p.prot,
+                              p.access, p.offset, p.fdmode), NULL);
+}
+
+
+/* "r", "r+", "w+", "c", each with an optional trailing "b". */
+static int checkmode (lua_State *L, const char *mode) {
+  static const char *const modes[] = { "r", "r+", "w+", "c" };
+  size_t len = strlen(mode);
+  int i;
+  if (len > 0 && mode[len - 1] == 'b') len--;
+  for (i = 0; i < 4; i++)
+    if (strlen(modes[i]) == len && strncmp(modes[i], mode, len) == 0)
+      return i;
+  return luaL_error(L, "mmap: invalid mode '%s'", mode);
+}
+
+
+static int mmap_open (lua_State *L) {
+  const char *path = luaL_checkstring(L, 1);
+  const char *smode = luaL_optstring(L, 2, "r");
+  int mode = checkmode(L, smode);
+  int64_t length = (int64_t)luaL_optinteger(L, 3, 0);
+  int64_t offset = (int64_t)luaL_optinteger(L, 4, 0);
+  if (mode == MM_MODE_WPLUS && length == 0)
+    return luaL_error(L, "mmap: mode '%s' needs a length", smode);
+  return created(L, mm_openpath(newmap(L), path, mode, length, offset), path);
+}
+
+
+static int mmap_type (lua_State *L) {
+  mm_map *m;
+  luaL_checkany(L, 1);
+  m = (mm_map *)luaL_testudata(L, 1, MMAP_META);
+  if (m == NULL)
+    luaL_pushfail(L);
+  else if (m->data == NULL)
+    lua_pushliteral(L, "closed mmap");
+  else
+    lua_pushliteral(L, "mmap");
+  return 1;
+}
+
+/* }====================================================== */
+
+
+static const luaL_Reg meta[] = {
+  {"__newindex", m_newindex},
+  {"__len", m_len},
+  {"__tostring", m_tostring},
+  {"__close", m_gc},
+  {"__gc", m_gc},
+  {"__index", NULL},  /* placeholder: a closure over the method table */
+  {NULL, NULL}
+};
+
+static const luaL_Reg methods[] = {
+  {"close", m_close},
+  {"find", m_find},
+  {"flush", m_flush},
+  {"madvise", m_madvise},
+  {"move", m_move},
+  {"read", m_read},
+  {"read_byte", m_read_byte},
+  {"readline", m_readline},
+  {"resize", m_resize},
+  {"rfind", m_rfind},
+  {"seek", m_seek},
+  {"seekable", m_seekable},
+  {"setslice", m_setslice},
+  {"size", m_size},
+  {"slice", m_slice},
+  {"tell", m_tell},
+  {"write", m_write},
+  {"write_byte", m_write_byte},
+  {NULL, NULL}
+};
+
+static const luaL_Reg funcs[] = {
+  {"mmap", mmap_new},
+  {"open", mmap_open},
+  {"type", mmap_type},
+  {NULL, NULL}
+};
+
+
+static void createmeta (lua_State *L) {
+  luaL_newmetatable(L, MMAP_META);
+  luaL_setfuncs(L, meta, 0);
+  luaL_newlib(L, methods);
+  lua_pushcclosure(L, m_index, 1);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
+
+
+static void setconstants (lua_State *L) {
+  static const char *const access[] = {
+    "ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY" };
+  const mms_const *c;
+  int i;
+  for (i = 0; i < 4; i++) {
+    lua_pushinteger(L, i);
+    lua_setfield(L, -2, access[i]);
+  }
+  lua_pushinteger(L, (lua_Integer)mm_pagesize());
+  lua_setfield(L, -2, "PAGESIZE");
+  lua_pushinteger(L, (lua_Integer)mm_pagesize());
+  lua_setfield(L, -2, "ALLOCATIONGRANULARITY");
+  for (c = mms_constants; c->name != NULL; c++) {
+    lua_pushinteger(L, (lua_Integer)c->value);
+    lua_setfield(L, -2, c->name);
+  }
+}
+
+
+LMMAP_API int luaopen_mmap (lua_State *L) {
+  createmeta(L);
+  luaL_newlib(L, funcs);
+  setconstants(L);
+  lua_pushliteral(L, LMMAP_VERSION);
+  lua_setfield(L, -2, "_VERSION");
+  return 1;
+}
