@@ -1,0 +1,161 @@
+/*
+** core_test.c: the mapping core alone, without Lua, at the limits of
+** int64_t. Prints TAP ("ok N - ...", "not ok N - ...") for spec/run.
+**
+** Maps with a huge size are synthetic (no memory behind them): only the
+** functions that must refuse before touching memory are called on them.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mm_core.h"
+#include "mm_sys.h"
+
+#define MAX INT64_MAX
+#define MIN INT64_MIN
+
+static int tests, failures;
+
+static void check (int cond, const char *what) {
+  tests++;
+  if (!cond) failures++;
+  printf("%sok %d - core: %s\n", cond ? "" : "not ", tests, what);
+}
+
+/* A map that claims `size` bytes and has none: for refusals only. */
+static mm_map fake (size_t size, int64_t offset) {
+  mm_map m;
+  memset(&m, 0, sizeof m);
+  m.data = NULL;
+  m.size = size;
+  m.offset = offset;
+  m.fd = -1;
+  m.trackfd = 1;
+  m.access = MM_ACCESS_WRITE;
+  m.prot = mms_prot_read | mms_prot_write;
+  m.flags = mms_map_shared;
+  return m;
+}
+
+static void test_create (void) {
+  mm_map m;
+  char path[] = "/tmp/core_testXXXXXX";
+  int fd = mkstemp(path);
+  check(fd >= 0 && write(fd, "0123456789", 10) == 10, "temporary file");
+  check(mm_create(&m, fd, MAX, mms_map_shared, 3, 0, 0, MM_FD_DUP)
+        == MM_ELENGTHSIZE, "length INT64_MAX on a 10-byte file");
+  check(mm_create(&m, fd, 1, mms_map_shared, 3, 0, MAX, MM_FD_DUP)
+        == MM_ELENGTHSIZE, "offset INT64_MAX with length 1");
+  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, MAX, MM_FD_DUP)
+        == MM_EOFFSETSIZE, "offset INT64_MAX with length 0");
+  check(mm_create(&m, fd, MIN, mms_map_shared, 3, 0, 0, MM_FD_DUP)
+        == MM_ELENGTHNEG, "length INT64_MIN");
+  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, MIN, MM_FD_DUP)
+        == MM_EOFFSETNEG, "offset INT64_MIN");
+  check(mm_create(&m, -1, MAX, mms_map_shared, 3, 0, 0, MM_FD_DUP)
+        == MM_EOS && errno == ENOMEM, "anonymous INT64_MAX is ENOMEM");
+  check(m.data == NULL && m.fd == -1, "a failed create holds nothing");
+  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, 0, MM_FD_DUP) == MM_OK
+        && m.size == 10, "whole file");
+  check(mm_resize(&m, MAX) == MM_EOS, "resize to INT64_MAX fails cleanly");
+  check(m.size == 10 && lseek(fd, 0, SEEK_END) == 10,
+        "failed resize leaves map and file as they were");
+  mm_close(&m);
+  mm_close(&m);
+  check(m.data == NULL && m.fd == -1, "close is idempotent");
+  close(fd);
+  unlink(path);
+}
+
+static void test_index_seek (void) {
+  mm_map m = fake((size_t)MAX, 0);
+  size_t at;
+  int64_t pos;
+  check(mm_index(&m, -1, &at) == MM_OK && at == (size_t)MAX - 1,
+        "index -1 of an INT64_MAX map");
+  check(mm_index(&m, MIN, &at) == MM_EINDEX, "index INT64_MIN");
+  check(mm_index(&m, MAX, &at) == MM_EINDEX, "index INT64_MAX");
+  check(mm_seek(&m, MAX, 0, &pos) == MM_OK && pos == MAX, "seek to the end");
+  check(mm_seek(&m, 1, 1, &pos) == MM_ESEEK, "seek past INT64_MAX (cur)");
+  check(mm_seek(&m, MAX, 2, &pos) == MM_ESEEK, "seek INT64_MAX from end");
+  check(mm_seek(&m, MIN, 1, &pos) == MM_ESEEK, "seek INT64_MIN from cur");
+  check(mm_seek(&m, MIN, 2, &pos) == MM_ESEEK, "seek INT64_MIN from end");
+  check(mm_seek(&m, -MAX, 2, &pos) == MM_OK && pos == 0, "seek -MAX from end");
+  check(mm_seek(&m, 0, 3, &pos) == MM_EWHENCE, "whence 3");
+  m.pos = (size_t)MAX - 1;
+  check(mm_write(&m, "ab", 2) == MM_EDATA, "write 2 bytes at INT64_MAX");
+  m.pos = (size_t)MAX;
+  check(mm_write_byte(&m, 1) == MM_EWRITEBYTE, "write_byte at the end");
+  check(mm_remaining(&m) == 0, "nothing remains at INT64_MAX");
+}
+
+static void test_ranges (void) {
+  mm_map m = fake((size_t)MAX, 0), off = fake(100, 4096);
+  int64_t zero = 0, one = 1, max = MAX, neg = -1, big = 4096;
+  check(mm_move(&m, MAX, 0, 1) == MM_EMOVE, "move dest INT64_MAX");
+  check(mm_move(&m, 0, MAX, 1) == MM_EMOVE, "move src INT64_MAX");
+  check(mm_move(&m, 1, 1, MAX) == MM_EMOVE, "move count INT64_MAX");
+  check(mm_move(&m, MIN, 0, 0) == MM_EMOVE, "move dest INT64_MIN");
+  check(mm_flush(&m, &max, &one, 4) == MM_EFLUSH, "flush offset MAX size 1");
+  check(mm_flush(&m, &one, &max, 4) == MM_EFLUSH, "flush offset 1 size MAX");
+  check(mm_flush(&m, &neg, NULL, 4) == MM_EFLUSH, "flush offset -1");
+  check(mm_flush(&m, &zero, &neg, 4) == MM_EFLUSH, "flush size -1");
+  check(mm_advise(&m, 0, &max, NULL) == MM_EADVSTART, "advise start MAX");
+  check(mm_advise(&m, 0, &zero, &neg) == MM_EADVLEN, "advise length -1");
+  check(mm_advise(&m, 0, &big, &max) == MM_EADVBIG, "advise 4096 + MAX");
+  check(mm_resize(&off, MAX) == MM_ENEWSIZE, "resize offset + MAX");
+  check(mm_resize(&off, 0) == MM_ENEWSIZE, "resize 0");
+  check(mm_resize(&off, MIN) == MM_ENEWSIZE, "resize INT64_MIN");
+}
+
+static void test_slices (void) {
+  mm_map m = fake((size_t)MAX, 0), s16 = fake(16, 0);
+  int64_t max = MAX, min = MIN, zero = 0, m1 = -1, two = 2;
+  mm_slice s;
+  check(mm_slice_resolve(&m, NULL, NULL, NULL, &s) == MM_OK &&
+        s.count == (size_t)MAX && s.start == 0, "whole INT64_MAX slice");
+  check(mm_slice_resolve(&m, NULL, NULL, &min, &s) == MM_OK &&
+        s.count == 1 && s.start == (size_t)MAX - 1, "step INT64_MIN");
+  check(mm_slice_resolve(&m, &max, &min, &m1, &s) == MM_OK &&
+        s.count == (size_t)MAX, "reverse over all of INT64_MAX");
+  check(mm_slice_resolve(&m, &min, &max, &max, &s) == MM_OK &&
+        s.count == 1, "step INT64_MAX");
+  check(mm_slice_resolve(&m, NULL, NULL, &zero, &s) == MM_ESTEP, "step 0");
+  check(mm_slice_resolve(&s16, &two, NULL, &two, &s) == MM_OK &&
+        s.start == 2 && s.count == 7, "[2::2] of 16");
+  check(mm_slice_resolve(&s16, &m1, &min, &m1, &s) == MM_OK &&
+        s.start == 15 && s.count == 16, "[-1:MIN:-1] of 16");
+}
+
+static void test_find (void) {
+  mm_map m;
+  int64_t found, max = MAX, min = MIN, past = 17, m1 = -1;
+  check(mm_create(&m, -1, 16, mms_map_shared, 3, 0, 0, MM_FD_DUP) == MM_OK,
+        "anonymous 16 bytes");
+  mm_write(&m, "one two ones", 12);
+  check(mm_find(&m, "one", 3, &min, &max, 0, &found) == MM_OK && found == 0,
+        "find over [MIN, MAX)");
+  check(mm_find(&m, "one", 3, &min, &max, 1, &found) == MM_OK && found == 8,
+        "rfind over [MIN, MAX)");
+  check(mm_find(&m, "", 0, &past, NULL, 0, &found) == MM_OK && found == -1,
+        "empty needle past the end");
+  check(mm_find(&m, "", 0, &max, NULL, 1, &found) == MM_OK && found == -1,
+        "empty needle at INT64_MAX");
+  check(mm_find(&m, "s", 1, &m1, NULL, 0, &found) == MM_OK && found == -1,
+        "start -1 sees only the last byte");
+  mm_close(&m);
+}
+
+int main (void) {
+  test_create();
+  test_index_seek();
+  test_ranges();
+  test_slices();
+  test_find();
+  printf("1..%d\n", tests);
+  return failures != 0;
+}
