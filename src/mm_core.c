@@ -266,8 +266,8 @@ int mm_resize (mm_map *m, int64_t newsize) {
 
 int mm_size (const mm_map *m, int64_t *size) {
   int isreg;
-  if (is_anonymous(m)) { *size = (int64_t)m->size; return MM_OK; }
   if (!m->trackfd) return MM_ESIZEFD;
+  if (is_anonymous(m)) { *size = (int64_t)m->size; return MM_OK; }
   return mms_fstat(m->fd, size, &isreg) == 0 ? MM_OK : MM_EOS;
 }
 

@@ -277,8 +277,8 @@ static int m_move (lua_State *L) {
   int64_t dest = (int64_t)luaL_checkinteger(L, 2);
   int64_t src = (int64_t)luaL_checkinteger(L, 3);
   int64_t count = (int64_t)luaL_checkinteger(L, 4);
-  writable(L, m);
   readable(L, m);
+  writable(L, m);
   return result(L, mm_move(m, dest, src, count));
 }
 
@@ -614,13 +614,14 @@ static int mmap_new (lua_State *L) {
 
 
 /* "r", "r+", "w+", "c", each with an optional trailing "b". */
-static int checkmode (lua_State *L, const char *mode) {
+static int checkmode (lua_State *L, int arg) {
   static const char *const modes[] = { "r", "r+", "w+", "c" };
-  size_t len = strlen(mode);
+  size_t len;
+  const char *mode = luaL_optlstring(L, arg, "r", &len);
+  size_t n = (len > 0 && mode[len - 1] == 'b') ? len - 1 : len;
   int i;
-  if (len > 0 && mode[len - 1] == 'b') len--;
-  for (i = 0; i < 4; i++)
-    if (strlen(modes[i]) == len && strncmp(modes[i], mode, len) == 0)
+  for (i = 0; i < 4; i++)  /* lengths compared: no embedded "\0" passes */
+    if (strlen(modes[i]) == n && memcmp(modes[i], mode, n) == 0)
       return i;
   return luaL_error(L, "mmap: invalid mode '%s'", mode);
 }
@@ -628,12 +629,11 @@ static int checkmode (lua_State *L, const char *mode) {
 
 static int mmap_open (lua_State *L) {
   const char *path = luaL_checkstring(L, 1);
-  const char *smode = luaL_optstring(L, 2, "r");
-  int mode = checkmode(L, smode);
+  int mode = checkmode(L, 2);
   int64_t length = (int64_t)luaL_optinteger(L, 3, 0);
   int64_t offset = (int64_t)luaL_optinteger(L, 4, 0);
   if (mode == MM_MODE_WPLUS && length == 0)
-    return luaL_error(L, "mmap: mode '%s' needs a length", smode);
+    return luaL_error(L, "mmap: mode 'w+' needs a length");
   return created(L, mm_openpath(newmap(L), path, mode, length, offset), path);
 }
 
