@@ -473,10 +473,13 @@ static int m_slice (lua_State *L) {
 }
 
 
-/* setslice(start, stop, data) or setslice(start, stop, step, data). */
+/*
+** setslice(start, stop, data) or setslice(start, stop, step, data): the
+** count of arguments decides (SPEC 3); a fifth and later are ignored.
+*/
 static int m_setslice (lua_State *L) {
   mm_map *m = tomap(L);
-  int step_arg = lua_type(L, 4) == LUA_TSTRING ? 0 : 4;
+  int step_arg = lua_gettop(L) >= 5 ? 4 : 0;
   size_t n;
   const char *data = checkdata(L, step_arg ? 5 : 4, &n);
   bounds bd;

@@ -1,0 +1,212 @@
+-- madvise(option [, start [, length]]): Python's bounds rules and messages
+-- (facts §3.12); never widened, so an unaligned start is the kernel's EINVAL,
+-- returned as nil, message, errno; nil start/length = omitted.
+local H = require "helper"
+local mmap = require "mmap"
+
+local MAXI, MINI = math.maxinteger, math.mininteger
+local P = mmap.PAGESIZE
+local START = "madvise start out of bounds"
+local LENINV = "madvise length invalid"
+local TOOLARGE = "madvise length too large"
+
+describe("madvise", function()
+  local mm
+  after_each(function()
+    if mm then mm:close() end
+    mm = nil
+    H.cleanup()
+  end)
+
+  describe("on a 4-page anonymous map", function()
+    before_each(function() mm = assert(mmap.mmap(-1, 4 * P)) end)
+
+    it("returns true with the option alone, a start, a start and a length", function()
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 3 * P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, P, 2 * P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, 4 * P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, P, 1))  -- length need not be aligned
+    end)
+
+    it("nil start / nil length are omitted, independently", function()
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, nil))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, nil, P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, P, nil))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, nil, nil))
+      H.raises(LENINV, mm.madvise, mm, mmap.MADV_NORMAL, nil, -1)
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_NORMAL, 1, nil))
+    end)
+
+    it("length 0 is fine", function()
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, 0))
+      assert.are.equal(true, mm:madvise(mmap.MADV_WILLNEED, P, 0))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 3 * P, 0))
+    end)
+
+    it("a length past the end is clipped", function()
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, 1000000))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 3 * P, 2 * P))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, MAXI))
+      assert.are.equal(true, mm:madvise(mmap.MADV_WILLNEED, 0, MAXI))
+    end)
+
+    it("'madvise start out of bounds' for start < 0 or start >= #mm", function()
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, -1)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, -P)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, 4 * P)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, 4 * P + 1)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, 5 * P, 0)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, MAXI)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, MINI)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, MAXI, MAXI)
+    end)
+
+    it("'madvise length invalid' for length < 0", function()
+      H.raises(LENINV, mm.madvise, mm, mmap.MADV_NORMAL, 0, -1)
+      H.raises(LENINV, mm.madvise, mm, mmap.MADV_NORMAL, P, -P)
+      H.raises(LENINV, mm.madvise, mm, mmap.MADV_NORMAL, 0, MINI)
+    end)
+
+    it("'madvise length too large' when start + length overflows", function()
+      H.raises(TOOLARGE, mm.madvise, mm, mmap.MADV_NORMAL, P, MAXI)
+      H.raises(TOOLARGE, mm.madvise, mm, mmap.MADV_NORMAL, 2 * P, MAXI)
+      H.raises(TOOLARGE, mm.madvise, mm, mmap.MADV_NORMAL, 1, MAXI)
+      H.raises(TOOLARGE, mm.madvise, mm, mmap.MADV_NORMAL, 4 * P - 1, MAXI - 4 * P + 2)
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, P, MAXI - P))
+    end)
+
+    it("checks the start before the length, the length before the option", function()
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, -1, -1)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, 4 * P, -1)
+      H.raises(START, mm.madvise, mm, 12345, 4 * P, MAXI)
+      H.raises(LENINV, mm.madvise, mm, 12345, 1, -1)
+      H.raises(TOOLARGE, mm.madvise, mm, 12345, P, MAXI)
+    end)
+
+    it("an unaligned start gives nil, message, EINVAL (never widened)", function()
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_NORMAL, 1))
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_NORMAL, 15))
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_NORMAL, P + 1, 10))
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_WILLNEED, 4 * P - 1))
+      -- and the map is still fine
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL))
+    end)
+
+    it("an unknown option gives nil, message, EINVAL", function()
+      H.oserror(H.EINVAL, mm:madvise(12345))
+      H.oserror(H.EINVAL, mm:madvise(12345, 0, P))
+      H.oserror(H.EINVAL, mm:madvise(-7))
+    end)
+
+    it("an option outside C int raises", function()
+      H.raises("value out of range", mm.madvise, mm, MAXI)
+      H.raises("value out of range", mm.madvise, mm, MINI)
+    end)
+
+    it("argument type errors are Lua's", function()
+      H.raises("number expected, got no value", mm.madvise, mm)
+      H.raises("number expected, got string", mm.madvise, mm, "normal")
+      H.raises("number expected, got string", mm.madvise, mm, mmap.MADV_NORMAL, 0, "x")
+      H.raises("number has no integer representation", mm.madvise, mm, mmap.MADV_NORMAL, 0.5)
+      H.raises("bad argument #1 to 'madvise' (value out of range)",
+        function() return mm:madvise(1 << 40) end)
+      H.raises("bad argument #2 to 'madvise' (number has no integer representation)",
+        function() return mm:madvise(mmap.MADV_NORMAL, 0.5) end)
+    end)
+
+    it("accepts the MADV_* constants", function()
+      for _, name in ipairs { "MADV_NORMAL", "MADV_RANDOM", "MADV_SEQUENTIAL",
+                              "MADV_WILLNEED", "MADV_DONTNEED" } do
+        local opt = mmap[name]
+        assert(math.type(opt) == "integer", name .. " is not an integer constant")
+        assert(mm:madvise(opt) == true, name .. " on the whole map")
+        assert(mm:madvise(opt, P, P) == true, name .. " on one page")
+      end
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL))
+    end)
+
+    it("does not move the position", function()
+      mm:seek(17)
+      assert.are.equal(true, mm:madvise(mmap.MADV_SEQUENTIAL, 0, P))
+      assert.are.equal(17, mm:tell())
+    end)
+  end)
+
+  describe("on a 16-byte map", function()
+    before_each(function() mm = assert(mmap.mmap(-1, 16)) end)
+
+    it("follows Python's examples", function()
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, 16))
+      assert.are.equal(true, mm:madvise(mmap.MADV_NORMAL, 0, 1000000))
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, 16, -1)
+      H.raises(START, mm.madvise, mm, mmap.MADV_NORMAL, 16)
+      H.raises(LENINV, mm.madvise, mm, mmap.MADV_NORMAL, 0, -1)
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_NORMAL, 1))
+      H.oserror(H.EINVAL, mm:madvise(mmap.MADV_NORMAL, 15))
+    end)
+  end)
+
+  describe("MADV_DONTNEED on a private anonymous map", function()
+    it("makes the advised pages read back as zero", function()
+      mm = assert(mmap.mmap(-1, 2 * P, { flags = mmap.MAP_PRIVATE }))
+      mm:write("page zero")
+      mm:seek(P)
+      mm:write("page one")
+      assert.are.equal(true, mm:madvise(mmap.MADV_DONTNEED, P, P))
+      assert.are.equal("page zero", mm:slice(0, 9))  -- outside the range: kept
+      assert.are.equal(string.rep("\0", 8), mm:slice(P, P + 8))
+      assert.are.equal(true, mm:madvise(mmap.MADV_DONTNEED))
+      assert.are.equal(string.rep("\0", 2 * P), mm:slice())
+      -- writable again afterwards
+      mm[5] = 7
+      assert.are.equal(7, mm[5])
+    end)
+
+    it("on a shared anonymous map the data is kept", function()
+      mm = assert(mmap.mmap(-1, P))
+      mm:write("shared")
+      assert.are.equal(true, mm:madvise(mmap.MADV_DONTNEED))
+      assert.are.equal("shared", mm:slice(0, 6))
+    end)
+  end)
+
+  describe("on file-backed maps", function()
+    it("works on ACCESS_READ and ACCESS_WRITE maps", function()
+      local path = H.tmpfile(string.rep("z", 2 * P))
+      for _, mode in ipairs { "r", "r+", "c" } do
+        local m = assert(mmap.open(path, mode))
+        assert.are.equal(true, m:madvise(mmap.MADV_SEQUENTIAL))
+        assert.are.equal(true, m:madvise(mmap.MADV_WILLNEED, P, P))
+        H.raises(START, m.madvise, m, mmap.MADV_NORMAL, 2 * P)
+        H.oserror(H.EINVAL, m:madvise(mmap.MADV_NORMAL, 3))
+        assert.are.equal("zzz", m:slice(P, P + 3))
+        m:close()
+      end
+    end)
+  end)
+
+  describe("on a closed map", function()
+    it("raises 'mmap closed or invalid'", function()
+      local m = assert(mmap.mmap(-1, P))
+      m:close()
+      H.raises("mmap closed or invalid", m.madvise, m, mmap.MADV_NORMAL)
+      H.raises("mmap closed or invalid", m.madvise, m, mmap.MADV_NORMAL, 0, P)
+      H.raises("mmap closed or invalid", m.madvise, m, 12345, -1)
+      -- the closed check comes before the arguments are parsed
+      H.raises("mmap closed or invalid", m.madvise, m)
+      H.raises("mmap closed or invalid", m.madvise, m, "x")
+    end)
+
+    it("a self that is not a map raises 'mmap expected'", function()
+      local m = assert(mmap.mmap(-1, P))
+      H.raises("mmap expected, got table", m.madvise, {}, mmap.MADV_NORMAL)
+      H.raises("mmap expected, got nil", m.madvise, nil, mmap.MADV_NORMAL)
+      m:close()
+    end)
+  end)
+end)

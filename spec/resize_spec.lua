@@ -1,0 +1,446 @@
+-- resize(newsize) and size(): facts §3.17 and §3.20 as SPEC.md (§3, §7.9) and the
+-- decisions settle them: Python's order of checks, "new size out of range" for
+-- newsize < 1 before the file is touched, failures as nil, msg, errno leaving
+-- file and map unchanged, the position never clamped, size() of an anonymous map
+-- is its length.
+local H = require "helper"
+local mmap = require "mmap"
+
+local MAXI, MINI = math.maxinteger, math.mininteger
+local P = mmap.PAGESIZE
+local CLOSED = "mmap closed or invalid"
+local NOTRACK = "mmap can't resize with trackfd=False."
+local READONLY = "mmap can't resize a readonly or copy-on-write memory map."
+local RANGE = "new size out of range"
+local SHARED = "mmap: can't expand a shared anonymous mapping on Linux"
+local NOSIZE = "can't get size with trackfd=False"
+
+-- A deterministic byte pattern of length n (no zero bytes, so that zero-filled
+-- regions are told apart).
+local function pattern(n)
+  local t = {}
+  for i = 1, n do t[i] = string.char(33 + (i * 7) % 90) end
+  return table.concat(t)
+end
+
+-- Map a whole file (or length/opts as given) through an io handle, then close
+-- the handle: the map keeps its own descriptor.
+local function filemap(path, length, opts)
+  local f = assert(io.open(path, "r+b"))
+  local mm = assert(mmap.mmap(f, length or 0, opts))
+  f:close()
+  return mm
+end
+
+describe("resize", function()
+  local mm
+  after_each(function()
+    if mm then mm:close() end
+    mm = nil
+    H.cleanup()
+  end)
+
+  describe("of a file-backed map", function()
+    it("grows: the file is extended with zeros, content kept, new bytes visible", function()
+      local path = H.tmpfile("hello world")
+      mm = filemap(path)
+      assert.are.equal(11, #mm)
+      assert.are.equal(true, mm:resize(100))
+      assert.are.equal(100, #mm)
+      assert.are.equal(100, H.filesize(path))
+      assert.are.equal(100, mm:size())
+      assert.are.equal("hello world", mm:slice(0, 11))
+      assert.are.equal(string.rep("\0", 89), mm:slice(11))
+      assert.are.equal("hello world" .. string.rep("\0", 89), H.slurp(path))
+      -- writes through the map into the new region reach the file ...
+      mm[99] = 65
+      mm:seek(50)
+      assert.are.equal(3, mm:write("mid"))
+      local content = H.slurp(path)
+      assert.are.equal("A", content:sub(100, 100))
+      assert.are.equal("mid", content:sub(51, 53))
+      -- ... and writes to the file show in the map
+      local f = assert(io.open(path, "r+b"))
+      f:seek("set", 70)
+      f:write("io!")
+      f:close()
+      assert.are.equal("io!", mm:slice(70, 73))
+    end)
+
+    it("grows across several pages", function()
+      local path = H.tmpfile(pattern(100))
+      mm = assert(mmap.open(path, "r+"))
+      local n = 3 * P + 5
+      assert.are.equal(true, mm:resize(n))
+      assert.are.equal(n, #mm)
+      assert.are.equal(n, H.filesize(path))
+      assert.are.equal(pattern(100), mm:slice(0, 100))
+      assert.are.equal(0, mm[n - 1])
+      assert.are.equal(0, mm[2 * P])
+      mm[n - 1] = 0x7f
+      mm[2 * P] = 0x41
+      assert.are.equal(0x7f, mm[-1])
+      local content = H.slurp(path)
+      assert.are.equal("\127", content:sub(n, n))
+      assert.are.equal("A", content:sub(2 * P + 1, 2 * P + 1))
+      H.raises("mmap index out of range", function() return mm[n] end)
+    end)
+
+    it("shrinks: the file is truncated to the new size", function()
+      local data = pattern(3 * P)
+      local path = H.tmpfile(data)
+      mm = filemap(path)
+      assert.are.equal(true, mm:resize(100))
+      assert.are.equal(100, #mm)
+      assert.are.equal(100, H.filesize(path))
+      assert.are.equal(100, mm:size())
+      assert.are.equal(data:sub(1, 100), mm:slice())
+      assert.are.equal(data:sub(1, 100), H.slurp(path))
+      H.raises("mmap index out of range", function() return mm[100] end)
+      -- and grows back with zeros, not the old content
+      assert.are.equal(true, mm:resize(2 * P))
+      assert.are.equal(2 * P, H.filesize(path))
+      assert.are.equal(data:sub(1, 100), mm:slice(0, 100))
+      assert.are.equal(string.rep("\0", 2 * P - 100), mm:slice(100))
+    end)
+
+    it("to the same size is a no-op that returns true", function()
+      local path = H.tmpfile("abcdef")
+      mm = filemap(path)
+      assert.are.equal(true, mm:resize(6))
+      assert.are.equal(6, #mm)
+      assert.are.equal("abcdef", H.slurp(path))
+    end)
+
+    it("at an offset: the file becomes offset + newsize (facts §3.17 example)", function()
+      local data = pattern(2 * P)
+      data = data:sub(1, P) .. "foo" .. data:sub(P + 4)
+      local path = H.tmpfile(data)
+      mm = filemap(path, P, { offset = P })
+      assert.are.equal(P, #mm)
+      assert.are.equal("foo", mm:slice(0, 3))
+      assert.are.equal(true, mm:resize(512))
+      assert.are.equal(512, #mm)
+      assert.are.equal(P + 512, mm:size())
+      assert.are.equal(P + 512, H.filesize(path))
+      assert.are.equal("foo", mm:slice(0, 3))
+      assert.are.equal(data:sub(1, P + 512), H.slurp(path))
+      H.raises("seek out of range", mm.seek, mm, 513)
+      assert.are.equal(512, mm:seek(512))
+      -- grow again past the old end
+      assert.are.equal(true, mm:resize(2 * P))
+      assert.are.equal(3 * P, H.filesize(path))
+      assert.are.equal(3 * P, mm:size())
+      assert.are.equal(data:sub(P + 1, P + 512), mm:slice(0, 512))
+      assert.are.equal(string.rep("\0", 2 * P - 512), mm:slice(512))
+    end)
+
+    it("of a MAP_PRIVATE file map (access default) still changes the file", function()
+      local path = H.tmpfile("private")
+      mm = filemap(path, 0, { flags = mmap.MAP_PRIVATE })
+      assert.are.equal(true, mm:resize(50))
+      assert.are.equal(50, #mm)
+      assert.are.equal(50, H.filesize(path))
+      assert.are.equal("private", mm:slice(0, 7))
+      assert.are.equal(true, mm:resize(3))
+      assert.are.equal(3, H.filesize(path))
+      assert.are.equal("pri", mm:slice())
+    end)
+
+    it("keeps the position and returns exactly true", function()
+      local path = H.tmpfile(pattern(40))
+      mm = assert(mmap.open(path, "r+"))
+      mm:seek(30)
+      local r = mm:resize(80)
+      assert.are.equal(true, r)
+      assert.are.equal(30, mm:tell())
+      assert.are.equal(true, mm:resize(10))
+      assert.are.equal(30, mm:tell())       -- not clamped
+      assert.are.equal(30, mm:seek())
+    end)
+
+    it("rejects newsize < 1 before touching the file", function()
+      local data = pattern(20)
+      local path = H.tmpfile(data)
+      mm = filemap(path)
+      H.raises(RANGE, mm.resize, mm, 0)
+      assert.are.equal(20, H.filesize(path))
+      assert.are.equal(20, mm:size())
+      H.raises(RANGE, mm.resize, mm, -1)
+      H.raises(RANGE, mm.resize, mm, MINI)
+      assert.are.equal(20, #mm)
+      assert.are.equal(20, H.filesize(path))
+      assert.are.equal(data, H.slurp(path))
+      assert.are.equal(data, mm:slice())
+    end)
+
+    it("offset + newsize overflow is 'new size out of range'", function()
+      local path = H.tmpfile(pattern(2 * P))
+      mm = filemap(path, P, { offset = P })
+      H.raises(RANGE, mm.resize, mm, MAXI)
+      H.raises(RANGE, mm.resize, mm, MAXI - P + 1)
+      assert.are.equal(P, #mm)
+      assert.are.equal(2 * P, H.filesize(path))
+    end)
+
+    it("an impossible size returns nil, msg, errno and changes nothing", function()
+      local data = pattern(64)
+      local path = H.tmpfile(data)
+      mm = filemap(path)
+      mm:seek(5)
+      local msg, code = H.oserror(nil, mm:resize(MAXI))
+      assert(code == H.EFBIG or code == H.EINVAL or code == H.ENOMEM,
+        "unexpected errno " .. code .. " (" .. msg .. ")")
+      assert.are.equal(64, #mm)
+      assert.are.equal(64, H.filesize(path))
+      assert.are.equal(64, mm:size())
+      assert.are.equal(data, mm:slice())
+      assert.are.equal(data, H.slurp(path))
+      assert.are.equal(5, mm:tell())
+      -- the map still works, and still resizes
+      mm[0] = 0x30
+      assert.are.equal("0", H.slurp(path):sub(1, 1))
+      assert.are.equal(true, mm:resize(65))
+      assert.are.equal(65, H.filesize(path))
+    end)
+
+    it("at an offset, offset + newsize == maxinteger fails without changes", function()
+      local path = H.tmpfile(pattern(2 * P))
+      mm = filemap(path, P, { offset = P })
+      local msg, code = H.oserror(nil, mm:resize(MAXI - P))
+      assert(code == H.EFBIG or code == H.EINVAL or code == H.ENOMEM,
+        "unexpected errno " .. code .. " (" .. msg .. ")")
+      assert.are.equal(P, #mm)
+      assert.are.equal(2 * P, H.filesize(path))
+    end)
+  end)
+
+  describe("of a shared anonymous map", function()
+    it("shrinks, keeping the content", function()
+      mm = assert(mmap.mmap(-1, 2 * P))
+      mm:write("keep me")
+      assert.are.equal(true, mm:resize(P))
+      assert.are.equal(P, #mm)
+      assert.are.equal("keep me", mm:slice(0, 7))
+      assert.are.equal(true, mm:resize(10))
+      assert.are.equal(10, #mm)
+      assert.are.equal("keep me\0\0\0", mm:slice())
+      assert.are.equal(true, mm:resize(10))   -- same size is allowed
+    end)
+
+    it("cannot grow", function()
+      mm = assert(mmap.mmap(-1, 16))
+      H.raises(SHARED, mm.resize, mm, 17)
+      H.raises(SHARED, mm.resize, mm, P)
+      H.raises(SHARED, mm.resize, mm, MAXI)
+      assert.are.equal(16, #mm)
+    end)
+
+    it("cannot grow back after shrinking, even to the original size", function()
+      mm = assert(mmap.mmap(-1, 2 * P))
+      assert.are.equal(true, mm:resize(P))
+      H.raises(SHARED, mm.resize, mm, 2 * P)
+      H.raises(SHARED, mm.resize, mm, P + 1)
+      assert.are.equal(P, #mm)
+    end)
+
+    it("checks newsize < 1 first", function()
+      mm = assert(mmap.mmap(-1, 16))
+      H.raises(RANGE, mm.resize, mm, 0)
+      H.raises(RANGE, mm.resize, mm, -1)
+      H.raises(RANGE, mm.resize, mm, MINI)
+      assert.are.equal(16, #mm)
+    end)
+
+    it("does not clamp the position", function()
+      mm = assert(mmap.mmap(-1, 2 * P))
+      assert.are.equal(P + 100, #mm:read(P + 100))
+      assert.are.equal(true, mm:resize(P))
+      assert.are.equal(P + 100, mm:tell())
+      assert.are.equal(P + 100, mm:seek())
+      assert.are.equal("", mm:read())
+      assert.is_nil(mm:read(1))
+      assert.are.equal(P, mm:seek(-100, "cur"))
+    end)
+  end)
+
+  describe("of a private anonymous map", function()
+    it("grows with zero bytes", function()
+      mm = assert(mmap.mmap(-1, 16, { flags = mmap.MAP_PRIVATE }))
+      mm:write("abc")
+      assert.are.equal(true, mm:resize(2 * P + 1))
+      assert.are.equal(2 * P + 1, #mm)
+      assert.are.equal("abc", mm:slice(0, 3))
+      assert.are.equal(string.rep("\0", 2 * P + 1 - 3), mm:slice(3))
+      mm[2 * P] = 200
+      assert.are.equal(200, mm[-1])
+      assert.are.equal(2 * P + 1, mm:size())
+      assert.are.equal(true, mm:resize(4))
+      assert.are.equal("abc\0", mm:slice())
+      assert.are.equal(4, mm:size())
+    end)
+  end)
+
+  describe("order of checks", function()
+    it("trackfd=false comes first, even for resize(-1)", function()
+      local a = assert(mmap.mmap(-1, 16, { trackfd = false }))
+      H.raises(NOTRACK, a.resize, a, 32)
+      H.raises(NOTRACK, a.resize, a, 8)
+      H.raises(NOTRACK, a.resize, a, 0)
+      H.raises(NOTRACK, a.resize, a, -1)
+      H.raises(NOTRACK, a.resize, a, MAXI)
+      assert.are.equal(16, #a)
+      a:close()
+      local path = H.tmpfile(pattern(30))
+      mm = filemap(path, 0, { trackfd = false })
+      H.raises(NOTRACK, mm.resize, mm, 60)
+      H.raises(NOTRACK, mm.resize, mm, -1)
+      assert.are.equal(30, H.filesize(path))
+      assert.are.equal(30, #mm)
+    end)
+
+    it("trackfd=false comes before ACCESS_READ", function()
+      local path = H.tmpfile(pattern(30))
+      mm = filemap(path, 0, { access = mmap.ACCESS_READ, trackfd = false })
+      H.raises(NOTRACK, mm.resize, mm, -1)
+      H.raises(NOTRACK, mm.resize, mm, 10)
+    end)
+
+    for _, mode in ipairs { "r", "c" } do
+      it("ACCESS_" .. (mode == "r" and "READ" or "COPY") .. " raises, even for resize(-1)", function()
+        local data = pattern(30)
+        local path = H.tmpfile(data)
+        mm = assert(mmap.open(path, mode))
+        H.raises(READONLY, mm.resize, mm, 60)
+        H.raises(READONLY, mm.resize, mm, 10)
+        H.raises(READONLY, mm.resize, mm, 0)
+        H.raises(READONLY, mm.resize, mm, -1)
+        H.raises(READONLY, mm.resize, mm, MINI)
+        H.raises(READONLY, mm.resize, mm, MAXI)
+        assert.are.equal(30, #mm)
+        assert.are.equal(data, H.slurp(path))
+      end)
+    end
+
+    it("ACCESS_READ / ACCESS_COPY anonymous maps raise too", function()
+      for _, access in ipairs { mmap.ACCESS_READ, mmap.ACCESS_COPY } do
+        local a = assert(mmap.mmap(-1, 16, { access = access }))
+        H.raises(READONLY, a.resize, a, 8)
+        H.raises(READONLY, a.resize, a, -1)
+        a:close()
+      end
+    end)
+
+    it("argument errors are Lua's", function()
+      mm = assert(mmap.mmap(-1, 16))
+      H.raises("number expected, got no value", mm.resize, mm)
+      H.raises("number expected, got string", mm.resize, mm, "big")
+      H.raises("number has no integer representation", mm.resize, mm, 8.5)
+      H.raises("bad argument #1 to 'resize' (number expected, got no value)",
+        function() return mm:resize() end)
+      assert.are.equal(16, #mm)
+    end)
+  end)
+
+  describe("on a closed map", function()
+    it("raises 'mmap closed or invalid'", function()
+      local path = H.tmpfile("closed")
+      local m = filemap(path)
+      assert.are.equal(true, m:close())
+      H.raises(CLOSED, m.resize, m, 10)
+      H.raises(CLOSED, m.resize, m, -1)
+      assert.are.equal(6, H.filesize(path))
+      local a = assert(mmap.mmap(-1, 16))
+      a:close()
+      H.raises(CLOSED, a.resize, a, 8)
+      -- the closed check comes before the arguments are parsed
+      H.raises(CLOSED, a.resize, a)
+      H.raises(CLOSED, a.resize, a, "x")
+    end)
+
+    it("a self that is not a map raises 'mmap expected'", function()
+      local a = assert(mmap.mmap(-1, 16))
+      H.raises("mmap expected, got table", a.resize, {}, 8)
+      H.raises("mmap expected, got nil", a.size, nil)
+      a:close()
+    end)
+  end)
+end)
+
+describe("size", function()
+  local mm
+  after_each(function()
+    if mm then mm:close() end
+    mm = nil
+    H.cleanup()
+  end)
+
+  it("of a file-backed map is the file's current size", function()
+    local path = H.tmpfile(pattern(3 * P))
+    mm = filemap(path)
+    assert.are.equal(3 * P, mm:size())
+    assert.are.equal("integer", math.type(mm:size()))
+    -- truncated underneath through io: size() follows, #mm does not
+    -- (the mapped bytes past the new end are not touched: that would SIGBUS)
+    H.truncate(path, 100)
+    assert.are.equal(100, mm:size())
+    assert.are.equal(3 * P, #mm)
+    -- extended underneath
+    H.truncate(path, 5 * P)
+    assert.are.equal(5 * P, mm:size())
+    assert.are.equal(3 * P, #mm)
+  end)
+
+  it("of a map made by mmap.open follows the file too", function()
+    local path = H.tmpfile(pattern(50))
+    mm = assert(mmap.open(path, "r"))
+    assert.are.equal(50, mm:size())
+    H.truncate(path, 70)
+    assert.are.equal(70, mm:size())
+    assert.are.equal(50, #mm)
+  end)
+
+  it("of a map at an offset is the whole file's size", function()
+    local path = H.tmpfile(pattern(3 * P))
+    mm = filemap(path, P, { offset = P })
+    assert.are.equal(P, #mm)
+    assert.are.equal(3 * P, mm:size())
+  end)
+
+  it("of a shorter map is the whole file's size", function()
+    local path = H.tmpfile(pattern(1000))
+    mm = filemap(path, 10)
+    assert.are.equal(10, #mm)
+    assert.are.equal(1000, mm:size())
+  end)
+
+  it("of an anonymous map is its length", function()
+    mm = assert(mmap.mmap(-1, 100))
+    assert.are.equal(100, mm:size())
+    assert.are.equal(true, mm:resize(40))
+    assert.are.equal(40, mm:size())
+    local p = assert(mmap.mmap(-1, P, { flags = mmap.MAP_PRIVATE }))
+    assert.are.equal(P, p:size())
+    p:close()
+  end)
+
+  it("with trackfd=false raises", function()
+    local a = assert(mmap.mmap(-1, 16, { trackfd = false }))
+    H.raises(NOSIZE, a.size, a)
+    a:close()
+    local path = H.tmpfile("tracked? no")
+    mm = filemap(path, 0, { trackfd = false })
+    H.raises(NOSIZE, mm.size, mm)
+  end)
+
+  it("on a closed map raises 'mmap closed or invalid'", function()
+    local a = assert(mmap.mmap(-1, 16))
+    a:close()
+    H.raises(CLOSED, a.size, a)
+    local path = H.tmpfile("x")
+    local m = filemap(path)
+    m:close()
+    H.raises(CLOSED, m.size, m)
+    H.raises(CLOSED, m.size, m, "extra")
+  end)
+end)
