@@ -103,11 +103,12 @@ function H.fdcount()
 end
 
 -- Run a Lua chunk in a second interpreter process that can require "mmap";
--- returns everything it printed.
-function H.child(code)
+-- returns everything it printed. `prefix` is shell text run before it (a
+-- ulimit, say).
+function H.child(code, prefix)
   local chunk = 'package.cpath="./?.so;"..package.cpath ' .. code
   local cmd = H.LUA .. " -e '" .. chunk:gsub("'", "'\\''") .. "'"
-  local p = assert(io.popen(cmd .. " 2>&1"))
+  local p = assert(io.popen((prefix or "") .. cmd .. " 2>&1"))
   local out = p:read("a")
   p:close()
   return out

@@ -215,6 +215,42 @@ describe("resize", function()
     end)
   end)
 
+  describe("when mremap fails after the file was extended", function()
+    -- A child process with little address space (ulimit -v) can extend the
+    -- file (sparse, no memory needed) but cannot remap 1 GiB: resize must
+    -- then give the file its old size back and leave the map as it was.
+    it("truncates the file back and keeps the map", function()
+      local path = H.tmpfile(("x"):rep(100))
+      local code = ([[
+        local mmap = require "mmap"
+        local m = assert(mmap.open(%q, "r+"))
+        local ok, msg, errno = m:resize(1 << 30)
+        local f = io.open(%q, "rb")
+        print(tostring(ok), msg ~= nil, errno, #m, f:seek("end"), m:slice(0, 3))
+      ]]):format(path, path)
+      local out = H.child(code, "ulimit -v 400000;")
+      assert.are.equal("nil\ttrue\t12\t100\t100\txxx\n", out)
+      assert.are.equal(100, H.filesize(path))
+    end)
+  end)
+
+  describe("when the file cannot grow (ulimit -f)", function()
+    -- SIGXFSZ is ignored (an ignored signal stays ignored across exec), so
+    -- ftruncate beyond the limit fails with EFBIG instead of killing.
+    it("returns nil, msg, EFBIG and leaves file and map as they were", function()
+      local path = H.tmpfile(("y"):rep(100))
+      local code = ([[
+        local mmap = require "mmap"
+        local m = assert(mmap.open(%q, "r+"))
+        local ok, msg, errno = m:resize(1 << 20)
+        local f = io.open(%q, "rb")
+        print(tostring(ok), msg, errno, #m, f:seek("end"), m:slice(0, 3))
+      ]]):format(path, path)
+      local out = H.child(code, "trap '' XFSZ; ulimit -f 8;")
+      assert.are.equal("nil\tFile too large\t27\t100\t100\tyyy\n", out)
+    end)
+  end)
+
   describe("of a shared anonymous map", function()
     it("shrinks, keeping the content", function()
       mm = assert(mmap.mmap(-1, 2 * P))
