@@ -434,8 +434,11 @@ int mm_read_byte (mm_map *m, int *byte) {
 /* Length of the line at the position, "\n" included; 0 at the end. */
 int mm_linelen (const mm_map *m, size_t *len) {
   size_t left = mm_remaining(m);
-  const unsigned char *p = m->data + m->pos;
-  const unsigned char *nl = left ? memchr(p, '\n', left) : NULL;
+  const unsigned char *p, *nl;
+  *len = 0;
+  if (left == 0) return MM_OK;  /* pos may be past the end: form no pointer */
+  p = m->data + m->pos;
+  nl = memchr(p, '\n', left);
   *len = nl ? (size_t)(nl - p) + 1 : left;
   return MM_OK;
 }
