@@ -1,0 +1,102 @@
+-- The built artefact: ./mmap.so exports only luaopen_mmap and loads cleanly.
+local H = require "helper"
+
+local SO = "./mmap.so"
+
+-- The defined dynamic symbols of SO as a list of {type = "T", name = "..."}.
+local function dynsyms()
+  local p = assert(io.popen("nm -D --defined-only " .. SO .. " 2>&1"))
+  local out = p:read("a")
+  local ok = p:close()
+  assert(ok, "nm -D --defined-only " .. SO .. " failed:\n" .. out)
+  local syms = {}
+  for line in out:gmatch("[^\n]+") do
+    -- "0000000000001110 T luaopen_mmap" (the address may be blank)
+    local t, name = line:match("^%x*%s+(%a)%s+(%S+)$")
+    assert(t, "unexpected nm output line: " .. line)
+    syms[#syms + 1] = { type = t, name = name }
+  end
+  return syms
+end
+
+describe("mmap.so", function()
+  it("exists in the current directory and is what require finds", function()
+    local f = io.open(SO, "rb")
+    assert(f, SO .. " is missing: run make")
+    f:close()
+    assert.are.equal(SO, package.searchpath("mmap", package.cpath))
+  end)
+
+  it("exports exactly one global function: luaopen_mmap", function()
+    local funcs = {}
+    for _, s in ipairs(dynsyms()) do
+      if s.type == "T" and s.name ~= "_init" and s.name ~= "_fini" then
+        funcs[#funcs + 1] = s.name
+      end
+    end
+    assert.are.same({ "luaopen_mmap" }, funcs)
+  end)
+
+  it("exports no global data objects of its own", function()
+    local linker = { __bss_start = true, _edata = true, _end = true }
+    local data = {}
+    for _, s in ipairs(dynsyms()) do
+      if s.type:match("[DBRGSV]") and not linker[s.name] then
+        data[#data + 1] = s.type .. " " .. s.name
+      end
+    end
+    assert.are.same({}, data)
+  end)
+
+  it("luaopen_mmap can be loaded directly with package.loadlib", function()
+    local open, err = package.loadlib(SO, "luaopen_mmap")
+    assert(open, tostring(err))
+    assert.are.equal("function", type(open))
+  end)
+end)
+
+describe("require 'mmap'", function()
+  local mmap = require "mmap"
+
+  it("returns a table, the same one as package.loaded.mmap", function()
+    assert.are.equal("table", type(mmap))
+    assert.are.equal(mmap, package.loaded.mmap)
+    assert.are.equal(mmap, require "mmap")
+  end)
+
+  it("gives the documented functions", function()
+    assert.are.equal("function", type(mmap.mmap))
+    assert.are.equal("function", type(mmap.open))
+    assert.are.equal("function", type(mmap.type))
+  end)
+
+  it("gives a version string 'mmap X.Y.Z'", function()
+    assert.are.equal("string", type(mmap._VERSION))
+    assert(mmap._VERSION:match("^mmap %d+%.%d+%.%d+$"), mmap._VERSION)
+  end)
+
+  it("gives integer constants", function()
+    for _, k in ipairs { "ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY",
+                         "PAGESIZE", "ALLOCATIONGRANULARITY", "PROT_READ", "PROT_WRITE",
+                         "MAP_SHARED", "MAP_PRIVATE" } do
+      assert(math.type(mmap[k]) == "integer", k .. " is " .. tostring(mmap[k]))
+    end
+    assert.are.same({ 0, 1, 2, 3 },
+      { mmap.ACCESS_DEFAULT, mmap.ACCESS_READ, mmap.ACCESS_WRITE, mmap.ACCESS_COPY })
+  end)
+
+  it("works in a fresh interpreter process", function()
+    local out = H.child([[
+      local m = require "mmap"
+      io.write(type(m), " ", tostring(package.loaded.mmap == m), " ", type(m.mmap))
+    ]])
+    assert.are.equal("table true function", out)
+  end)
+
+  it("a map from the loaded module works end to end", function()
+    local m = assert(mmap.mmap(-1, 4))
+    m[0] = 0x61
+    assert.are.equal("a\0\0\0", m:slice())
+    assert.is_true(m:close())
+  end)
+end)
