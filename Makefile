@@ -51,7 +51,7 @@ check: deps mmap.so spec/core_test
 check-valgrind: mmap.so spec/core_test
 	@LUA=$(LUA) BUSTED=$(BUSTED) VALGRIND=1 sh spec/run
 
-demo: mmap.so
+demo: deps mmap.so
 	@LUA=$(LUA) sh examples/demo.sh
 
 install: mmap.so
