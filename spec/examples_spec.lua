@@ -1,0 +1,61 @@
+-- The scripts in examples/ run, exit with success and print what they claim:
+-- a newcomer's first contact with the module must not be a broken script.
+local H = require "helper"
+
+-- Run an example with the spec's interpreter; returns ok and its output.
+local function run(name, ...)
+  local args = { ... }
+  for i, a in ipairs(args) do args[i] = "'" .. a .. "'" end
+  local p = assert(io.popen(("%s examples/%s.lua %s 2>&1")
+    :format(H.LUA, name, table.concat(args, " "))))
+  local out = p:read("a")
+  local ok = p:close()
+  return ok, out
+end
+
+describe("examples", function()
+  after_each(H.cleanup)
+
+  it("grep.lua finds every occurrence with its offset", function()
+    local path = H.tmpfile("one map\ntwo\nthree maps\n")
+    local ok, out = run("grep", path, "map")
+    assert.is_true(ok, out)
+    assert.truthy(out:find("offset 4, line 1: one map", 1, true), out)
+    assert.truthy(out:find("offset 18, line 3: three maps", 1, true), out)
+    assert.truthy(out:find("2 matches", 1, true), out)
+  end)
+
+  it("grep.lua reports a missing file as nil, msg, errno does", function()
+    local ok, out = run("grep", "/nonexistent/file", "x")
+    assert.is_false(not not ok)
+    assert.truthy(out:find("No such file or directory", 1, true), out)
+  end)
+
+  it("patch.lua changes the file through the map", function()
+    local path = H.tmpfile("the first line\nthe second line\n")
+    local ok, out = run("patch", path)
+    assert.is_true(ok, out)
+    local after = H.slurp(path)
+    assert.are_not.equal("the first line\nthe second line\n", after)
+    assert.truthy(after:find("(patched through a map)", 1, true), after)
+  end)
+
+  it("region.lua maps a page-aligned region of a larger file", function()
+    local path = H.tmpfile(("0123456789abcdef"):rep(3 * 4096 // 16))
+    local ok, out = run("region", path)
+    assert.is_true(ok, out)
+    assert.truthy(out:find("offset=" .. require("mmap").PAGESIZE, 1, true), out)
+  end)
+
+  it("anonymous.lua uses an anonymous map as a scratch buffer", function()
+    local ok, out = run("anonymous")
+    assert.is_true(ok, out)
+    assert.truthy(out:find('read(5) = "hello"', 1, true), out)
+  end)
+
+  it("shared.lua shows two processes talking through one file", function()
+    local ok, out = run("shared")
+    assert.is_true(ok, out)
+    assert.truthy(out:find('now reads "pong from the second process"', 1, true), out)
+  end)
+end)
