@@ -18,6 +18,8 @@ BUSTED      ?= /usr/bin/busted
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 LIBFLAG ?= -shared
+# The SIGBUS handler lives in this library: it must never be unloaded.
+NODELETE = -Wl,-z,nodelete
 WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
            -Wmissing-prototypes -Wstrict-prototypes
 # Only luaopen_mmap is exported: everything else is hidden (see src/lmmap.h).
@@ -32,7 +34,7 @@ HDRS = src/lmmap.h src/mm_core.h src/mm_sys.h
 all: mmap.so
 
 mmap.so: $(OBJS)
-	$(CC) $(LIBFLAG) $(LDFLAGS) -o $@ $(OBJS)
+	$(CC) $(LIBFLAG) $(NODELETE) $(LDFLAGS) -o $@ $(OBJS)
 
 src/%.o: src/%.c $(HDRS)
 	$(CC) $(CFLAGS) $(MYCFLAGS) -c -o $@ $<

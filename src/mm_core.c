@@ -6,6 +6,8 @@
 ** from a non-negative int64_t) and every sum is tested against INT64_MAX
 ** before it is formed.
 */
+#define _POSIX_C_SOURCE 200809L  /* sigsetjmp, for the bus-error guard */
+
 #include <errno.h>
 #include <string.h>
 
@@ -47,7 +49,8 @@ static const char *const messages[] = {
   "mmap can't resize with trackfd=False.",
   "mmap can't resize a readonly or copy-on-write memory map.",
   "mmap: can't expand a shared anonymous mapping on Linux",
-  "can't get size with trackfd=False"
+  "can't get size with trackfd=False",
+  "mmap: bus error"
 };
 
 
@@ -139,6 +142,7 @@ int mm_create (mm_map *m, int fd, int64_t length, int flags, int prot,
   else if ((st = check_filesize(fd, &length, offset)) != MM_OK)
     return st;
   if (!fits_size(length)) { errno = ENOMEM; return MM_EOS; }
+  if (mms_guard_install() != 0) return MM_EOS;
   m->fd = hold_fd(fd, fdmode);
   if (m->fd == -1 && fd != -1 && fdmode == MM_FD_DUP) return MM_EOS;
   m->data = mms_map((size_t)length, prot, flags, fd, offset);
@@ -398,26 +402,78 @@ static int64_t find_bound (int64_t v, int64_t len) {
 
 /*
 ** {======================================================
-** Memory access. Each function here checks nothing that the binding has
-** not already decided, except bounds that only it can know.
+** Memory access. Every function here arms the bus-error guard around its
+** accesses (see mm_sys.h), and checks only the bounds that only it can know.
 ** =======================================================
 */
 
+static MMS_THREAD int64_t fault_offset;
+
+int64_t mm_fault_offset (void) {
+  return fault_offset;
+}
+
+
+#define ARM(g, m) MMS_ARM(g, (m)->data, (m)->data + (m)->size)
+
+
+/* Can the byte at offset `at` be read now? */
+static int probe (const mm_map *m, size_t at) {
+  mms_guard g;
+  volatile unsigned char sink;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return 0;
+  sink = m->data[at];
+  MMS_DISARM();
+  (void)sink;
+  return 1;
+}
+
+
+/*
+** After a fault in an operation whose first byte is `lo`: record the offset
+** of the first page of the operation that cannot be read (memcpy and friends
+** may touch a later page first), or, when every earlier page reads (a hole
+** that cannot be written on a full disk), the page of the fault itself.
+*/
+static int bus_error (const mm_map *m, size_t lo) {
+  size_t page = mms_pagesize();
+  size_t at = (size_t)(mms_fault - m->data);
+  size_t p = lo - lo % page, first = at - at % page;
+  for (; p < first; p += page)
+    if (!probe(m, p)) { first = p; break; }
+  fault_offset = (int64_t)(first > lo ? first : lo);
+  return MM_EBUS;
+}
+
+
 int mm_getbyte (const mm_map *m, size_t at, int *byte) {
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, at);
   *byte = m->data[at];
+  MMS_DISARM();
   return MM_OK;
 }
 
 
 int mm_setbyte (mm_map *m, size_t at, int byte) {
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, at);
   m->data[at] = (unsigned char)byte;
+  MMS_DISARM();
   return MM_OK;
 }
 
 
 /* Copy n bytes from the position (the caller clamped n) and advance. */
 int mm_read (mm_map *m, size_t n, char *dst) {
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, m->pos);
   memcpy(dst, m->data + m->pos, n);
+  MMS_DISARM();
   m->pos += n;
   return MM_OK;
 }
@@ -425,8 +481,10 @@ int mm_read (mm_map *m, size_t n, char *dst) {
 
 /* The byte at the position, or -1 at the end. */
 int mm_read_byte (mm_map *m, int *byte) {
-  if (m->pos >= m->size) { *byte = -1; return MM_OK; }
-  *byte = m->data[m->pos++];
+  *byte = -1;
+  if (m->pos >= m->size) return MM_OK;
+  if (mm_getbyte(m, m->pos, byte) != MM_OK) return MM_EBUS;
+  m->pos++;
   return MM_OK;
 }
 
@@ -434,19 +492,26 @@ int mm_read_byte (mm_map *m, int *byte) {
 /* Length of the line at the position, "\n" included; 0 at the end. */
 int mm_linelen (const mm_map *m, size_t *len) {
   size_t left = mm_remaining(m);
-  const unsigned char *p, *nl;
+  const unsigned char *nl;
+  mms_guard g;
   *len = 0;
   if (left == 0) return MM_OK;  /* pos may be past the end: form no pointer */
-  p = m->data + m->pos;
-  nl = memchr(p, '\n', left);
-  *len = nl ? (size_t)(nl - p) + 1 : left;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, m->pos);
+  nl = memchr(m->data + m->pos, '\n', left);
+  MMS_DISARM();
+  *len = nl ? (size_t)(nl - (m->data + m->pos)) + 1 : left;
   return MM_OK;
 }
 
 
 int mm_write (mm_map *m, const char *src, size_t n) {
+  mms_guard g;
   if (m->pos > m->size || m->size - m->pos < n) return MM_EDATA;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, m->pos);
   memcpy(m->data + m->pos, src, n);
+  MMS_DISARM();
   m->pos += n;
   return MM_OK;
 }
@@ -454,17 +519,22 @@ int mm_write (mm_map *m, const char *src, size_t n) {
 
 int mm_write_byte (mm_map *m, int byte) {
   if (m->pos >= m->size) return MM_EWRITEBYTE;
-  m->data[m->pos++] = (unsigned char)byte;
+  if (mm_setbyte(m, m->pos, byte) != MM_OK) return MM_EBUS;
+  m->pos++;
   return MM_OK;
 }
 
 
 int mm_move (mm_map *m, int64_t dest, int64_t src, int64_t count) {
   int64_t size = (int64_t)m->size;
+  mms_guard g;
   if (dest < 0 || src < 0 || count < 0 || size - dest < count ||
       size - src < count)
     return MM_EMOVE;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, (size_t)(dest < src ? dest : src));
   memmove(m->data + dest, m->data + src, (size_t)count);
+  MMS_DISARM();
   return MM_OK;
 }
 
@@ -484,48 +554,72 @@ static int64_t rsearch (const unsigned char *data, size_t lo, size_t hi,
 }
 
 
+/* Search [a, b) (already clamped, b - a >= n > 0) under the guard. */
+static int search (const mm_map *m, const char *sub, size_t n, size_t a,
+                   size_t b, int reverse, int64_t *found) {
+  const unsigned char *p;
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, a);
+  if (reverse)
+    *found = rsearch(m->data, a, b - n, sub, n);
+  else {
+    p = mms_memmem(m->data + a, b - a, sub, n);
+    *found = p ? (int64_t)(p - m->data) : -1;
+  }
+  MMS_DISARM();
+  return MM_OK;
+}
+
+
 int mm_find (const mm_map *m, const char *sub, size_t n,
              const int64_t *start, const int64_t *stop, int reverse,
              int64_t *found) {
   int64_t len = (int64_t)m->size;
   int64_t a = find_bound(start ? *start : (int64_t)m->pos, len);
   int64_t b = find_bound(stop ? *stop : len, len);
-  const unsigned char *p;
   *found = -1;
   if (a > len) return MM_OK;  /* nothing, not even "", past the end */
   if (b > len) b = len;
   if (b < a || (uint64_t)(b - a) < n) return MM_OK;
   if (n == 0) { *found = reverse ? b : a; return MM_OK; }
-  if (reverse) {
-    *found = rsearch(m->data, (size_t)a, (size_t)(b - (int64_t)n), sub, n);
-    return MM_OK;
-  }
-  p = mms_memmem(m->data + a, (size_t)(b - a), sub, n);
-  if (p != NULL) *found = (int64_t)(p - m->data);
-  return MM_OK;
+  return search(m, sub, n, (size_t)a, (size_t)b, reverse, found);
+}
+
+
+/* The lowest offset a slice touches. */
+static size_t slice_low (const mm_slice *s) {
+  if (s->step > 0 || s->count == 0) return s->start;
+  return (size_t)((int64_t)s->start + (int64_t)(s->count - 1) * s->step);
 }
 
 
 int mm_gather (const mm_map *m, const mm_slice *s, char *dst) {
   size_t i;
-  if (s->step == 1) {
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, slice_low(s));
+  if (s->step == 1)
     memcpy(dst, m->data + s->start, s->count);
-    return MM_OK;
-  }
-  for (i = 0; i < s->count; i++)  /* i * step stays within the map */
-    dst[i] = (char)m->data[(int64_t)s->start + (int64_t)i * s->step];
+  else
+    for (i = 0; i < s->count; i++)  /* i * step stays within the map */
+      dst[i] = (char)m->data[(int64_t)s->start + (int64_t)i * s->step];
+  MMS_DISARM();
   return MM_OK;
 }
 
 
 int mm_scatter (mm_map *m, const mm_slice *s, const char *src) {
   size_t i;
-  if (s->step == 1) {
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, slice_low(s));
+  if (s->step == 1)
     memcpy(m->data + s->start, src, s->count);
-    return MM_OK;
-  }
-  for (i = 0; i < s->count; i++)
-    m->data[(int64_t)s->start + (int64_t)i * s->step] = (unsigned char)src[i];
+  else
+    for (i = 0; i < s->count; i++)
+      m->data[(int64_t)s->start + (int64_t)i * s->step] = (unsigned char)src[i];
+  MMS_DISARM();
   return MM_OK;
 }
 

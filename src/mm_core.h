@@ -61,7 +61,8 @@ typedef enum mm_status {
   MM_ERESIZEFD,
   MM_ERESIZERO,
   MM_ERESIZEANON,
-  MM_ESIZEFD
+  MM_ESIZEFD,
+  MM_EBUS                /* a page the file no longer backs: mm_fault_offset */
 } mm_status;
 
 typedef struct mm_map {
@@ -83,6 +84,7 @@ typedef struct mm_slice {
 } mm_slice;
 
 const char *mm_message(int status);
+int64_t mm_fault_offset(void);  /* of this thread's last MM_EBUS */
 size_t mm_pagesize(void);
 
 /* Life cycle */
@@ -108,7 +110,11 @@ int mm_slice_resolve(const mm_map *m, const int64_t *start,
                      const int64_t *stop, const int64_t *step,
                      mm_slice *s);
 
-/* Memory access: the only functions that touch m->data */
+/*
+** Memory access: the only functions that touch m->data. Each runs under the
+** bus-error guard (mm_sys.h) and returns MM_EBUS, with nothing changed, when
+** the file no longer backs a page it touches.
+*/
 int mm_getbyte(const mm_map *m, size_t at, int *byte);
 int mm_setbyte(mm_map *m, size_t at, int byte);
 int mm_read(mm_map *m, size_t n, char *dst);

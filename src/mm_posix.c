@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -255,6 +256,68 @@ int mms_sync (void *addr, size_t len, int flags) {
 
 int mms_advise (void *addr, size_t len, int advice) {
   return madvise(addr, len, advice);
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** The bus-error guard (design: mm_sys.h)
+** =======================================================
+*/
+
+MMS_THREAD mms_guard *mms_armed;
+MMS_THREAD const unsigned char *mms_fault;
+
+static struct sigaction previous;  /* the handler we pass foreign SIGBUS to */
+
+
+/* A SIGBUS that is not ours: to the previous handler, or die by default. */
+static void pass_on (int sig, siginfo_t *si, void *ctx) {
+  if (previous.sa_flags & SA_SIGINFO)
+    previous.sa_sigaction(sig, si, ctx);
+  else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN)
+    previous.sa_handler(sig);
+  else {
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(sig, &dfl, NULL);
+    raise(sig);  /* SA_NODEFER: not blocked, so this ends the process */
+  }
+}
+
+
+static void on_sigbus (int sig, siginfo_t *si, void *ctx) {
+  mms_guard *g = mms_armed;
+  const unsigned char *a = (const unsigned char *)si->si_addr;
+  if (g != NULL && si->si_code > 0 && a >= g->lo && a < g->hi) {
+    mms_armed = NULL;
+    mms_fault = a;
+    siglongjmp(g->env, 1);
+  }
+  pass_on(sig, si, ctx);
+}
+
+
+/*
+** Called for each new map: one sigaction(2) query. A host that installs its
+** own handler after ours gets ours back in front of it (chained) the next
+** time a map is made.
+*/
+int mms_guard_install (void) {
+  struct sigaction cur, sa;
+  if (sigaction(SIGBUS, NULL, &cur) != 0)
+    return -1;
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus)
+    return 0;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = on_sigbus;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+  previous = cur;
+  return sigaction(SIGBUS, &sa, NULL);
 }
 
 /* }====================================================== */

@@ -9,6 +9,7 @@
 #ifndef MM_SYS_H
 #define MM_SYS_H
 
+#include <setjmp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -41,6 +42,60 @@ int mms_unmap(void *addr, size_t len);
 void *mms_remap(void *addr, size_t oldlen, size_t newlen);
 int mms_sync(void *addr, size_t len, int flags);
 int mms_advise(void *addr, size_t len, int advice);
+
+/*
+** {======================================================
+** The bus-error guard
+**
+** Touching a page of a file map that the file no longer backs (the file was
+** truncated, or a hole of a sparse file cannot be allocated on a full disk)
+** raises SIGBUS, which kills the process by default. The guard turns it into
+** an error return of the one core function that was touching the memory:
+**
+**   mms_guard g;
+**   MMS_ARM(g, lo, hi);                 bytes [lo, hi) are about to be touched
+**   if (MMS_FAULTED(g)) return ...;     control comes back here on a fault
+**   ... touch the memory (memcpy, memchr, a byte) ...
+**   MMS_DISARM();
+**
+** Arming stores a pointer to the frame's guard in a thread-local variable;
+** MMS_FAULTED is sigsetjmp(env, 0): it saves registers only, no signal mask,
+** so entering and leaving a guard makes no system call. The handler, run on
+** the faulting thread, checks that the faulting address lies in that
+** thread's armed range and that the kernel sent the signal, then
+** siglongjmps back. It is installed with SA_NODEFER: SIGBUS is not blocked
+** while it runs, so jumping out leaves the signal mask as it was and no
+** system call is needed to restore it. Any other SIGBUS (none armed, an
+** address elsewhere, a kill(2)) goes to the handler that was installed
+** before ours, or to the default action.
+**
+** Rules for the functions that arm a guard: the memory access happens in the
+** same function as MMS_FAULTED (a jump can only return to a live frame); no
+** Lua API call, no malloc, no lock while armed (the jump would skip their
+** unwinding); locals changed after MMS_FAULTED are not read after a fault.
+** =======================================================
+*/
+#define MMS_THREAD __thread __attribute__((tls_model("initial-exec")))
+
+typedef struct mms_guard {
+  sigjmp_buf env;
+  const unsigned char *lo, *hi;  /* a fault in [lo, hi) is ours */
+} mms_guard;
+
+extern MMS_THREAD mms_guard *mms_armed;          /* this thread's guard */
+extern MMS_THREAD const unsigned char *mms_fault; /* the last caught fault */
+
+/* A compiler barrier: memory accesses stay between arm and disarm. */
+#define MMS_FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define MMS_ARM(g, l, h) \
+  ((g).lo = (l), (g).hi = (h), mms_armed = &(g), MMS_FENCE())
+#define MMS_FAULTED(g) (sigsetjmp((g).env, 0) != 0)
+#define MMS_DISARM() (MMS_FENCE(), mms_armed = NULL)
+
+/* Install the handler, again if a host replaced it; 0 or -1 with errno. */
+int mms_guard_install(void);
+
+/* }====================================================== */
 
 /* Searching (libc extensions where the platform has them). */
 const void *mms_memmem(const void *hay, size_t hlen, const void *needle,

@@ -13,6 +13,8 @@
 **          resize seek seekable size tell write write_byte slice setslice
 ** Meta:    __index __newindex __len __tostring __close __gc
 */
+#define _POSIX_C_SOURCE 200809L  /* mm_sys.h: sigjmp_buf */
+
 #include <string.h>
 
 #include "lua.h"
@@ -35,6 +37,10 @@
 static int failure (lua_State *L, int status) {
   if (status == MM_EOS)
     return luaL_fileresult(L, 0, NULL);
+  if (status == MM_EBUS)
+    return luaL_error(L, "mmap: bus error at offset %I: the file shrank "
+                      "beneath the map or its disk is full",
+                      (lua_Integer)mm_fault_offset());
   return luaL_error(L, "%s", mm_message(status));
 }
 
