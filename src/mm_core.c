@@ -430,27 +430,46 @@ static int probe (const mm_map *m, size_t at) {
 }
 
 
+/* The first page from the one holding `lo` up to `limit` that cannot be read. */
+static size_t first_lost (const mm_map *m, size_t lo, size_t limit) {
+  size_t page = mms_pagesize(), p;
+  for (p = lo - lo % page; p < limit; p += page)
+    if (!probe(m, p)) return p;
+  return limit;
+}
+
+
 /*
-** After a fault in an operation whose first byte is `lo`: record the offset
-** of the first page of the operation that cannot be read (memcpy and friends
-** may touch a later page first), or, when every earlier page reads (a hole
-** that cannot be written on a full disk), the page of the fault itself.
+** After a fault in an operation that touches [lo1, hi1) and [lo2, hi2):
+** record the offset of its first byte that the file no longer backs. The
+** fault itself may be on a later page (memcpy may copy backwards), so the
+** pages before it are probed; if all of them read (a hole that cannot be
+** allocated on a full disk reads as zeros on most filesystems), the page
+** of the fault itself is the answer.
 */
-static int bus_error (const mm_map *m, size_t lo) {
-  size_t page = mms_pagesize();
-  size_t at = (size_t)(mms_fault - m->data);
-  size_t p = lo - lo % page, first = at - at % page;
-  for (; p < first; p += page)
-    if (!probe(m, p)) { first = p; break; }
-  fault_offset = (int64_t)(first > lo ? first : lo);
+static int bus_error2 (const mm_map *m, size_t lo1, size_t hi1, size_t lo2,
+                       size_t hi2) {
+  size_t page = mms_pagesize(), at = (size_t)(mms_fault - m->data);
+  size_t lo = lo1 < lo2 ? lo1 : lo2;
+  size_t f = first_lost(m, lo, at - at % page);
+  size_t n1 = f < hi1 ? (f > lo1 ? f : lo1) : (size_t)-1;
+  size_t n2 = f < hi2 ? (f > lo2 ? f : lo2) : (size_t)-1;
+  size_t n = n1 < n2 ? n1 : n2;
+  fault_offset = (int64_t)(n != (size_t)-1 ? n : at);
   return MM_EBUS;
+}
+
+
+/* The same for an operation on the one range [lo, hi). */
+static int bus_error (const mm_map *m, size_t lo, size_t hi) {
+  return bus_error2(m, lo, hi, lo, hi);
 }
 
 
 int mm_getbyte (const mm_map *m, size_t at, int *byte) {
   mms_guard g;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, at);
+  if (MMS_FAULTED(g)) return bus_error(m, at, at + 1);
   *byte = m->data[at];
   MMS_DISARM();
   return MM_OK;
@@ -460,7 +479,7 @@ int mm_getbyte (const mm_map *m, size_t at, int *byte) {
 int mm_setbyte (mm_map *m, size_t at, int byte) {
   mms_guard g;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, at);
+  if (MMS_FAULTED(g)) return bus_error(m, at, at + 1);
   m->data[at] = (unsigned char)byte;
   MMS_DISARM();
   return MM_OK;
@@ -471,7 +490,7 @@ int mm_setbyte (mm_map *m, size_t at, int byte) {
 int mm_read (mm_map *m, size_t n, char *dst) {
   mms_guard g;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, m->pos);
+  if (MMS_FAULTED(g)) return bus_error(m, m->pos, m->pos + n);
   memcpy(dst, m->data + m->pos, n);
   MMS_DISARM();
   m->pos += n;
@@ -497,7 +516,7 @@ int mm_linelen (const mm_map *m, size_t *len) {
   *len = 0;
   if (left == 0) return MM_OK;  /* pos may be past the end: form no pointer */
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, m->pos);
+  if (MMS_FAULTED(g)) return bus_error(m, m->pos, m->pos + left);
   nl = memchr(m->data + m->pos, '\n', left);
   MMS_DISARM();
   *len = nl ? (size_t)(nl - (m->data + m->pos)) + 1 : left;
@@ -509,7 +528,7 @@ int mm_write (mm_map *m, const char *src, size_t n) {
   mms_guard g;
   if (m->pos > m->size || m->size - m->pos < n) return MM_EDATA;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, m->pos);
+  if (MMS_FAULTED(g)) return bus_error(m, m->pos, m->pos + n);
   memcpy(m->data + m->pos, src, n);
   MMS_DISARM();
   m->pos += n;
@@ -532,7 +551,9 @@ int mm_move (mm_map *m, int64_t dest, int64_t src, int64_t count) {
       size - src < count)
     return MM_EMOVE;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, (size_t)(dest < src ? dest : src));
+  if (MMS_FAULTED(g))
+    return bus_error2(m, (size_t)src, (size_t)(src + count), (size_t)dest,
+                      (size_t)(dest + count));
   memmove(m->data + dest, m->data + src, (size_t)count);
   MMS_DISARM();
   return MM_OK;
@@ -560,7 +581,7 @@ static int search (const mm_map *m, const char *sub, size_t n, size_t a,
   const unsigned char *p;
   mms_guard g;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, a);
+  if (MMS_FAULTED(g)) return bus_error(m, a, b);
   if (reverse)
     *found = rsearch(m->data, a, b - n, sub, n);
   else {
@@ -587,10 +608,11 @@ int mm_find (const mm_map *m, const char *sub, size_t n,
 }
 
 
-/* The lowest offset a slice touches. */
-static size_t slice_low (const mm_slice *s) {
-  if (s->step > 0 || s->count == 0) return s->start;
-  return (size_t)((int64_t)s->start + (int64_t)(s->count - 1) * s->step);
+/* A slice's fault, reported within the span from its lowest to highest byte. */
+static int slice_error (const mm_map *m, const mm_slice *s) {
+  size_t last = (size_t)((int64_t)s->start + (int64_t)(s->count - 1) * s->step);
+  return s->step > 0 ? bus_error(m, s->start, last + 1)
+                     : bus_error(m, last, s->start + 1);
 }
 
 
@@ -598,7 +620,7 @@ int mm_gather (const mm_map *m, const mm_slice *s, char *dst) {
   size_t i;
   mms_guard g;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, slice_low(s));
+  if (MMS_FAULTED(g)) return slice_error(m, s);
   if (s->step == 1)
     memcpy(dst, m->data + s->start, s->count);
   else
@@ -613,7 +635,7 @@ int mm_scatter (mm_map *m, const mm_slice *s, const char *src) {
   size_t i;
   mms_guard g;
   ARM(g, m);
-  if (MMS_FAULTED(g)) return bus_error(m, slice_low(s));
+  if (MMS_FAULTED(g)) return slice_error(m, s);
   if (s->step == 1)
     memcpy(m->data + s->start, src, s->count);
   else
