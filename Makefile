@@ -43,14 +43,21 @@ src/%.o: src/%.c $(HDRS)
 spec/core_test: spec/core_test.c src/mm_core.o src/mm_posix.o $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.o src/mm_posix.o
 
+# A C host embedding Lua: the guard under threads and host signal handlers.
+LUA_LIB ?= -llua$(LUA_VERSION)
+spec/guard_test: spec/guard_test.c
+	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
+
 # Install what is missing when run as root on Debian; otherwise just say so.
 deps:
 	@sh .ci/deps $(LUA_VERSION)
 
-check: deps mmap.so spec/core_test
+TESTBINS = spec/core_test spec/guard_test
+
+check: deps mmap.so $(TESTBINS)
 	@LUA=$(LUA) BUSTED=$(BUSTED) sh spec/run
 
-check-valgrind: mmap.so spec/core_test
+check-valgrind: mmap.so $(TESTBINS)
 	@LUA=$(LUA) BUSTED=$(BUSTED) VALGRIND=1 sh spec/run
 
 demo: deps mmap.so
@@ -64,4 +71,4 @@ uninstall:
 	rm -f $(DESTDIR)$(INST_LIBDIR)/mmap.so
 
 clean:
-	rm -f mmap.so src/*.o spec/core_test
+	rm -f mmap.so src/*.o $(TESTBINS)
