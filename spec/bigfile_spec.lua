@@ -147,17 +147,17 @@ describe("a sparse file larger than 4 GiB", function()
 
   it("length 0 at an offset past the end raises 'mmap offset is greater than file size'", function()
     f = assert(io.open(path, "r+b"))
-    H.raises("mmap offset is greater than file size",
+    H.raises(H.MSG.offbig,
       mmap.mmap, f, 0, { offset = 6 * GiB })
-    H.raises("mmap offset is greater than file size",
+    H.raises(H.MSG.offbig,
       mmap.mmap, f, 0, { offset = (TAILPOS + PAGE) // PAGE * PAGE })
   end)
 
   it("offset + length beyond the end raises 'mmap length is greater than file size'", function()
     f = assert(io.open(path, "r+b"))
-    H.raises("mmap length is greater than file size",
+    H.raises(H.MSG.lenbig,
       mmap.mmap, f, PAGE + 5, { offset = TAILPOS })
-    H.raises("mmap length is greater than file size",
+    H.raises(H.MSG.lenbig,
       mmap.mmap, f, 2 * GiB, { offset = OFFSET })
     assert.are.equal(FILESIZE, H.filesize(path)) -- the file is never extended
   end)
@@ -176,7 +176,7 @@ describe("a sparse file larger than 4 GiB", function()
     local s = tostring(m)
     assert(s:find("access=ACCESS_READ", 1, true), s)
     assert(s:find(("offset=%d>"):format(OFFSET), 1, true), s)
-    H.raises("mmap can't modify a readonly memory map.", function() m[0] = 1 end)
+    H.raises(H.MSG.readonly, function() m[0] = 1 end)
   end)
 
   it("mmap.open(path, 'r', length, offset) maps just that length", function()

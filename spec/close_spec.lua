@@ -2,8 +2,6 @@
 local H = require "helper"
 local mmap = require "mmap"
 
-local CLOSED = "mmap closed or invalid"
-
 -- The descriptor count after a full collection, so that garbage file handles
 -- (ours or busted's) cannot be collected between a baseline and a later count.
 local function fdbase()
@@ -136,14 +134,14 @@ describe("a closed map", function()
 
   for _, case in ipairs(raising) do
     local name, fn = case[1], case[2]
-    it(name .. " raises '" .. CLOSED .. "'", function()
-      H.raises(CLOSED, fn, m)
+    it(name .. " raises '" .. H.MSG.closed .. "'", function()
+      H.raises(H.MSG.closed, fn, m)
     end)
   end
 
   it("still raises after a failed operation (the state is not disturbed)", function()
-    H.raises(CLOSED, function() return m:read(1) end)
-    H.raises(CLOSED, function() return m:read(1) end)
+    H.raises(H.MSG.closed, function() return m:read(1) end)
+    H.raises(H.MSG.closed, function() return m:read(1) end)
     assert.are.equal("closed mmap", mmap.type(m))
   end)
 
@@ -171,7 +169,7 @@ describe("a closed map", function()
     local ok, f = pcall(function() return m.read end)
     assert.is_true(ok, "looking up a method on a closed map raised: " .. tostring(f))
     assert.are.equal("function", type(f))
-    H.raises(CLOSED, f, m)
+    H.raises(H.MSG.closed, f, m)
   end)
 
   it("every method name still resolves to a function", function()
@@ -192,7 +190,7 @@ describe("a closed map", function()
   end)
 
   it("assignment to a string key raises the closed error first", function()
-    H.raises(CLOSED, function() m.foo = 1 end)
+    H.raises(H.MSG.closed, function() m.foo = 1 end)
   end)
 end)
 
@@ -203,19 +201,19 @@ describe("closed checks come before the read-only check", function()
     local path = H.tmpfile("0123456789")
     local m = assert(mmap.open(path, "r"))
     m:close()
-    H.raises(CLOSED, function() return m:write("x") end)
-    H.raises(CLOSED, function() return m:write_byte(1) end)
-    H.raises(CLOSED, function() m[0] = 1 end)
-    H.raises(CLOSED, function() return m:setslice(0, 1, "x") end)
-    H.raises(CLOSED, function() return m:move(0, 1, 1) end)
+    H.raises(H.MSG.closed, function() return m:write("x") end)
+    H.raises(H.MSG.closed, function() return m:write_byte(1) end)
+    H.raises(H.MSG.closed, function() m[0] = 1 end)
+    H.raises(H.MSG.closed, function() return m:setslice(0, 1, "x") end)
+    H.raises(H.MSG.closed, function() return m:move(0, 1, 1) end)
   end)
 
   it("arguments of the wrong type on a closed map report the closed state", function()
     local m = assert(mmap.mmap(-1, 10))
     m:close()
-    H.raises(CLOSED, function() return m:read("x") end)
-    H.raises(CLOSED, function() return m:write(5) end)
-    H.raises(CLOSED, function() return m:find({}) end)
+    H.raises(H.MSG.closed, function() return m:read("x") end)
+    H.raises(H.MSG.closed, function() return m:write(5) end)
+    H.raises(H.MSG.closed, function() return m:find({}) end)
   end)
 
   it("resize on a closed trackfd=false map reports the closed state", function()
@@ -224,8 +222,8 @@ describe("closed checks come before the read-only check", function()
     local m = assert(mmap.mmap(f, 0, { trackfd = false }))
     m:close()
     f:close()
-    H.raises(CLOSED, function() return m:resize(20) end)
-    H.raises(CLOSED, function() return m:size() end)
+    H.raises(H.MSG.closed, function() return m:resize(20) end)
+    H.raises(H.MSG.closed, function() return m:size() end)
   end)
 end)
 
@@ -337,7 +335,7 @@ describe("__close and __gc", function()
     local ok, err = pcall(getmetatable(m).__gc, m)
     assert.is_true(ok, tostring(err))
     assert.are.equal("closed mmap", mmap.type(m))
-    H.raises(CLOSED, function() return m[0] end)
+    H.raises(H.MSG.closed, function() return m[0] end)
     assert.is_true(m:close())
   end)
 

@@ -8,14 +8,6 @@ local MAXI, MINI = math.maxinteger, math.mininteger
 local ONE16 = "one two ones\0\0\0\0"
 local ONE12 = "one two ones"
 
--- An anonymous map holding exactly `s`, its position at 0.
-local function anon(s)
-  local mm = assert(mmap.mmap(-1, #s))
-  assert(mm:write(s) == #s)
-  assert(mm:seek(0) == 0)
-  return mm
-end
-
 -- Pure-Lua reference: Python's bytes.find/rfind clamping on `s`, 0-based result
 -- or nil, with the start defaulting to `pos` and a start past the end giving nil
 -- (SPEC §7.7 and decisions).
@@ -54,14 +46,10 @@ end
 
 describe("find/rfind", function()
   local mm
-  after_each(function()
-    if mm then mm:close() end
-    mm = nil
-    H.cleanup()
-  end)
+  after_each(function() H.cleanup(mm); mm = nil end)
 
   describe("Python's table on the 16-byte map 'one two ones\\0\\0\\0\\0'", function()
-    before_each(function() mm = anon(ONE16) end)
+    before_each(function() mm = H.anon(ONE16) end)
 
     -- { args, find result, rfind result }
     local cases = {
@@ -104,7 +92,7 @@ describe("find/rfind", function()
   end)
 
   describe("Python's 12-byte map 'one two ones'", function()
-    before_each(function() mm = anon(ONE12) end)
+    before_each(function() mm = H.anon(ONE12) end)
 
     it("find('one', 1, -2) is nil and rfind('one', 0, -2) is 0", function()
       assert.is_nil(mm:find("one", 1, -2))
@@ -128,7 +116,7 @@ describe("find/rfind", function()
   end)
 
   describe("the default start", function()
-    before_each(function() mm = anon(ONE16) end)
+    before_each(function() mm = H.anon(ONE16) end)
 
     it("is the current position, for find and rfind", function()
       mm:seek(1)
@@ -193,7 +181,7 @@ describe("find/rfind", function()
   end)
 
   describe("negative indices and clamping", function()
-    before_each(function() mm = anon(ONE16) end)
+    before_each(function() mm = H.anon(ONE16) end)
 
     it("negative start counts from the end", function()
       assert.are.equal(8, mm:find("one", -8))
@@ -251,7 +239,7 @@ describe("find/rfind", function()
   end)
 
   describe("integer bounds never error", function()
-    before_each(function() mm = anon(ONE16) end)
+    before_each(function() mm = H.anon(ONE16) end)
 
     it("math.mininteger / math.maxinteger as start and stop", function()
       assert.are.equal(0, mm:find("one", MINI))
@@ -290,7 +278,7 @@ describe("find/rfind", function()
   end)
 
   describe("needles", function()
-    before_each(function() mm = anon(ONE16) end)
+    before_each(function() mm = H.anon(ONE16) end)
 
     it("nil when absent", function()
       assert.is_nil(mm:find("zzz"))
@@ -356,7 +344,7 @@ describe("find/rfind", function()
       assert.are.equal(14, mm:rfind("\0\0"))
       assert.is_nil(mm:find("\0\0\0\0\0"))
       assert.is_nil(mm:find("s\0\0\0\0\0"))
-      local z = anon("a\0b\0c\0\0")
+      local z = H.anon("a\0b\0c\0\0")
       assert.are.equal(1, z:find("\0"))
       assert.are.equal(2, z:find("b\0c"))
       assert.are.equal(5, z:find("\0\0"))
@@ -400,7 +388,7 @@ describe("find/rfind", function()
     end)
 
     it("matches at the very end and at the very start", function()
-      local m = anon("abcabc")
+      local m = H.anon("abcabc")
       assert.are.equal(5, m:rfind("c"))
       assert.are.equal(5, m:find("c", 5))
       assert.are.equal(5, m:find("c", -1))
@@ -450,18 +438,18 @@ describe("find/rfind", function()
 
   describe("on a closed map", function()
     it("raises 'mmap closed or invalid'", function()
-      local m = anon(ONE16)
+      local m = H.anon(ONE16)
       m:close()
-      H.raises("mmap closed or invalid", m.find, m, "one")
-      H.raises("mmap closed or invalid", m.rfind, m, "one")
-      H.raises("mmap closed or invalid", m.find, m, "", 0, 1)
+      H.raises(H.MSG.closed, m.find, m, "one")
+      H.raises(H.MSG.closed, m.rfind, m, "one")
+      H.raises(H.MSG.closed, m.find, m, "", 0, 1)
       -- the closed check comes before the arguments are parsed
-      H.raises("mmap closed or invalid", m.find, m, 5)
-      H.raises("mmap closed or invalid", m.rfind, m)
+      H.raises(H.MSG.closed, m.find, m, 5)
+      H.raises(H.MSG.closed, m.rfind, m)
     end)
 
     it("a self that is not a map raises 'mmap expected'", function()
-      local m = anon(ONE16)
+      local m = H.anon(ONE16)
       H.raises("mmap expected, got table", m.find, {}, "one")
       H.raises("mmap expected, got nil", m.rfind, nil, "one")
       H.raises("mmap expected, got string", m.find, "one two", "one")
@@ -473,7 +461,7 @@ describe("find/rfind", function()
     it("agrees with Python's clamping over random needles, starts and stops", function()
       local s = "abaab\0aba\0\0abbaab"   -- 18 bytes
       local n = #s
-      local m = anon(s)
+      local m = H.anon(s)
       math.randomseed(20240611)
       local alphabet = { "a", "b", "\0" }
       local bounds = { MINI, MAXI, MINI + 1, MAXI - 1, -n - 1, -n, n, n + 1 }

@@ -1,6 +1,66 @@
--- Shared helpers for the specs: temporary files, error matching, descriptor
--- counting. Every spec does `local H = require "helper"`.
+-- Shared helpers for the specs: error texts, temporary files, maps closed
+-- after each test, error matching, descriptors. Every spec does
+-- `local H = require "helper"`.
+
+-- busted's `assert` (luassert), which the specs see as the global `assert`:
+-- the helpers that stand in for spec code check with it, so that a failure
+-- there reads and counts as the spec's own.
+local luassert = require "luassert"
+
 local H = {}
+
+-- The module's error texts (SPEC.md §6 and §7, src/mm_core.c's messages[],
+-- src/mmap.c), by short name. Tests match them with H.raises (plain find).
+-- `option`, `mode` and `bus` have a value to fill in with string.format.
+H.MSG = {
+  -- the constructor and mmap.open
+  length = "memory mapped length must be positive",
+  offset = "memory mapped offset must be positive",
+  both = "mmap can't specify both access and flags, prot.",
+  access = "mmap invalid access parameter.",
+  empty = "cannot mmap an empty file",
+  offbig = "mmap offset is greater than file size",
+  lenbig = "mmap length is greater than file size",
+  closedfile = "attempt to use a closed file",
+  option = "mmap: unknown option '%s'",
+  mode = "mmap: invalid mode '%s'",
+  needlen = "mmap: mode 'w+' needs a length",
+  -- any operation
+  closed = "mmap closed or invalid",
+  readonly = "mmap can't modify a readonly memory map.",
+  unreadable = "mmap is not readable",
+  bus = "mmap: bus error at offset %d: the file shrank beneath the map or its disk is full",
+  -- mm[i], mm[i] = v
+  indices = "mmap indices must be integers",
+  index = "mmap index out of range",
+  itemint = "mmap item value must be an int",
+  itemrange = "mmap item value must be in range(0, 256)",
+  -- write, write_byte, move
+  byterange = "byte must be in range(0, 256)",
+  data = "data out of range",
+  writebyte = "write byte out of range",
+  move = "source, destination, or count out of range",
+  -- seek
+  seek = "seek out of range",
+  whence = "unknown seek type",
+  -- flush, madvise
+  flush = "flush values out of range",
+  madvstart = "madvise start out of bounds",
+  madvlen = "madvise length invalid",
+  madvlarge = "madvise length too large",
+  -- slice, setslice
+  zerostep = "slice step cannot be zero",
+  wrongsize = "mmap slice assignment is wrong size",
+  -- resize, size
+  newsize = "new size out of range",
+  notrack = "mmap can't resize with trackfd=False.",
+  noresize = "mmap can't resize a readonly or copy-on-write memory map.",
+  expand = "mmap: can't expand a shared anonymous mapping on Linux",
+  nosize = "can't get size with trackfd=False",
+  -- status texts of the core that are never raised as such
+  noerror = "no error",
+  syserror = "system error",
+}
 
 H.LUA = os.getenv("LUA") or "lua5.4"
 H.VALGRIND = os.getenv("MMAP_UNDER_VALGRIND") ~= nil
@@ -45,12 +105,80 @@ function H.truncate(path, size)
   f:close()
 end
 
--- Remove every file made by H.tmpfile (call from an after_each / teardown).
-function H.cleanup()
+local kept = {}
+
+-- Remember a map so that H.cleanup closes it; returns the map.
+function H.keep(mm)
+  kept[#kept + 1] = mm
+  return mm
+end
+
+-- Close the maps given (nil ones skipped), then every map kept by H.keep,
+-- latest first, then remove every file made by H.tmpfile (call from an
+-- after_each / teardown).
+function H.cleanup(...)
+  for i = 1, select("#", ...) do
+    local mm = select(i, ...)
+    if mm then mm:close() end
+  end
+  for i = #kept, 1, -1 do
+    kept[i]:close()
+    kept[i] = nil
+  end
   for i = #made, 1, -1 do
     os.remove(made[i])
     made[i] = nil
   end
+end
+
+-- An anonymous map holding `content`, position 0 (kept).
+function H.anon(content, opts)
+  local mm = H.keep(luassert(require("mmap").mmap(-1, #content, opts)))
+  luassert.equals(#content, mm:write(content))
+  luassert.equals(0, mm:seek(0))
+  return mm
+end
+
+-- A map (kept) of a temporary file holding `content`, made through an io
+-- handle opened with `mode` ("r+b" unless given) and closed again; returns the
+-- map and the path.
+function H.filemap(content, mode, opts)
+  local path = H.tmpfile(content)
+  local f = luassert(io.open(path, mode or "r+b"))
+  local mm = H.keep(luassert(require("mmap").mmap(f, 0, opts)))
+  f:close()
+  return mm, path
+end
+
+-- An ACCESS_READ map (kept) of a temporary file holding `content`; returns
+-- the map and the path.
+function H.readonly(content)
+  return H.filemap(content, "rb", { access = require("mmap").ACCESS_READ })
+end
+
+-- The state of facts §3.17's example (kept): position 5000 on a private
+-- anonymous map shrunk from 8192 to 4096 bytes.
+function H.shrunk()
+  local mmap = require "mmap"
+  local mm = H.keep(luassert(mmap.mmap(-1, 8192, { flags = mmap.MAP_PRIVATE })))
+  luassert.equals(5000, #mm:read(5000))
+  luassert.is_true(mm:resize(4096))
+  luassert.equals(4096, #mm)
+  return mm
+end
+
+-- The whole content of a map, read without moving its position.
+function H.all(mm)
+  local pos = mm:tell()
+  mm:seek(0)
+  local s = mm:read()
+  mm:seek(pos)
+  return s
+end
+
+-- The access name that tostring(m) reports ("ACCESS_READ", ...).
+function H.access_of(m)
+  return tostring(m):match("access=([%u_]+)")
 end
 
 -- Assert that fn(...) raises an error whose message contains `text` (plain).
@@ -86,6 +214,31 @@ function H.pid()
   f:close()
   return pid
 end
+
+-- Descriptor numbers of this process that point at `path`, in increasing
+-- order (from /proc, listed by ls in a child process).
+function H.fds_of(path)
+  local p = luassert(io.popen("ls -l /proc/" .. H.pid() .. "/fd"))
+  local out = {}
+  for line in p:lines() do
+    local n, target = line:match("(%d+) %-> (.*)$")
+    if target == path then out[#out + 1] = tonumber(n) end
+  end
+  p:close()
+  table.sort(out)
+  return out
+end
+
+-- The open flags of descriptor `fd` of this process (from /proc fdinfo).
+function H.fd_flags(fd)
+  local f = luassert(io.open("/proc/" .. H.pid() .. "/fdinfo/" .. fd, "r"))
+  local s = f:read("a")
+  f:close()
+  return tonumber(s:match("flags:%s*(%d+)"), 8)
+end
+
+-- open(2) flags on Linux, to test H.fd_flags against (O_CLOEXEC is 02000000).
+H.O_CLOEXEC, H.O_ACCMODE, H.O_RDONLY, H.O_RDWR = 0x80000, 3, 0, 2
 
 -- How many descriptors this process holds open right now. Each probe opens
 -- (and closes) one descriptor of its own, which adds the same one to every

@@ -5,19 +5,6 @@ local mmap = require "mmap"
 local PS = mmap.PAGESIZE
 local TEN = "0123456789"
 local EISDIR = 21
-local MSG = {
-  length = "memory mapped length must be positive",
-  offset = "memory mapped offset must be positive",
-  empty = "cannot mmap an empty file",
-  offbig = "mmap offset is greater than file size",
-  lenbig = "mmap length is greater than file size",
-  readonly = "mmap can't modify a readonly memory map.",
-  needlen = "mmap: mode 'w+' needs a length",
-}
-
-local function access_of(m)
-  return tostring(m):match("access=([%u_]+)")
-end
 
 -- A temporary path that does not exist (removed again by H.cleanup).
 local function fresh_path()
@@ -30,44 +17,6 @@ local function exists(path)
   local f = io.open(path, "rb")
   if f then f:close() return true end
   return false
-end
-
--- Descriptor numbers of this process that point at `path` (from /proc).
-local function fds_of(path)
-  local p = assert(io.popen("ls -l /proc/" .. H.pid() .. "/fd"))
-  local out = {}
-  for line in p:lines() do
-    local n, target = line:match("(%d+) %-> (.*)$")
-    if target == path then out[#out + 1] = tonumber(n) end
-  end
-  p:close()
-  return out
-end
-
-local function fd_flags(fd)
-  local f = assert(io.open("/proc/" .. H.pid() .. "/fdinfo/" .. fd, "r"))
-  local s = f:read("a")
-  f:close()
-  return tonumber(s:match("flags:%s*(%d+)"), 8)
-end
-local O_CLOEXEC, O_ACCMODE, O_RDONLY, O_RDWR = 0x80000, 3, 0, 2
-
--- How many descriptors this process holds, counted without spawning a process:
--- /proc/self/fdinfo/N exists exactly when N is open (the descriptor that
--- io.open takes for the probe is not installed yet while the path is looked
--- up, so it never counts itself). H.fdcount() lists /proc through io.popen and
--- can see popen's own pipe end before the parent closes it, so it is sometimes
--- one too high; these specs need an exact count.
-local function fdcount()
-  local n = 0
-  for fd = 0, 1023 do
-    local f = io.open("/proc/self/fdinfo/" .. fd, "r")
-    if f then
-      n = n + 1
-      f:close()
-    end
-  end
-  return n
 end
 
 describe("mmap.open", function()
@@ -84,8 +33,8 @@ describe("mmap.open", function()
       assert.are.equal(TEN, m:read())
       assert.are.equal("<mmap.mmap closed=false, access=ACCESS_READ, length=10, pos=10, offset=0>",
         tostring(m))
-      H.raises(MSG.readonly, function() m[0] = 65 end)
-      H.raises(MSG.readonly, m.write, m, "x")
+      H.raises(H.MSG.readonly, function() m[0] = 65 end)
+      H.raises(H.MSG.readonly, m.write, m, "x")
       m:close()
       assert.are.equal(TEN, H.slurp(path))
     end)
@@ -94,12 +43,12 @@ describe("mmap.open", function()
       local path = H.tmpfile(TEN)
       for _, mode in ipairs { "r", "rb" } do
         local m = assert(mmap.open(path, mode))
-        assert.are.equal("ACCESS_READ", access_of(m))
+        assert.are.equal("ACCESS_READ", H.access_of(m))
         assert.are.equal(TEN, m:read())
         m:close()
       end
       local m = assert(mmap.open(path, nil, 4))
-      assert.are.equal("ACCESS_READ", access_of(m))
+      assert.are.equal("ACCESS_READ", H.access_of(m))
       assert.are.equal("0123", m:read())
       m:close()
     end)
@@ -122,25 +71,25 @@ describe("mmap.open", function()
 
     it("never changes the file", function()
       local path = H.tmpfile(TEN)
-      H.raises(MSG.lenbig, mmap.open, path, "r", 20)
-      H.raises(MSG.lenbig, mmap.open, path, "rb", 1, PS)
-      H.raises(MSG.offbig, mmap.open, path, "r", 0, PS)
+      H.raises(H.MSG.lenbig, mmap.open, path, "r", 20)
+      H.raises(H.MSG.lenbig, mmap.open, path, "rb", 1, PS)
+      H.raises(H.MSG.offbig, mmap.open, path, "r", 0, PS)
       assert.are.equal(TEN, H.slurp(path))
     end)
 
     it("opens the file read-only", function()
       local path = H.tmpfile(TEN)
       local m = assert(mmap.open(path, "r"))
-      local fds = fds_of(path)
+      local fds = H.fds_of(path)
       assert.are.equal(1, #fds)
-      assert.are.equal(O_RDONLY, fd_flags(fds[1]) & O_ACCMODE)
+      assert.are.equal(H.O_RDONLY, H.fd_flags(fds[1]) & H.O_ACCMODE)
       m:close()
     end)
 
     it("refuses an empty file", function()
       local path = H.tmpfile("")
-      H.raises(MSG.empty, mmap.open, path)
-      H.raises(MSG.empty, mmap.open, path, "r", 0)
+      H.raises(H.MSG.empty, mmap.open, path)
+      H.raises(H.MSG.empty, mmap.open, path, "r", 0)
     end)
   end)
 
@@ -149,7 +98,7 @@ describe("mmap.open", function()
       for _, mode in ipairs { "r+", "r+b" } do
         local path = H.tmpfile(TEN)
         local m = assert(mmap.open(path, mode))
-        assert.are.equal("ACCESS_WRITE", access_of(m))
+        assert.are.equal("ACCESS_WRITE", H.access_of(m))
         assert.are.equal(10, #m)
         assert.are.equal(4, m:write("ABCD"))
         assert.are.equal("ABCD456789", H.slurp(path))
@@ -212,16 +161,16 @@ describe("mmap.open", function()
 
     it("refuses an empty file with length 0", function()
       local path = H.tmpfile("")
-      H.raises(MSG.empty, mmap.open, path, "r+")
+      H.raises(H.MSG.empty, mmap.open, path, "r+")
       assert.are.equal(0, H.filesize(path))
     end)
 
     it("can be resized (it owns a read-write descriptor)", function()
       local path = H.tmpfile(TEN)
       local m = assert(mmap.open(path, "r+"))
-      local fds = fds_of(path)
+      local fds = H.fds_of(path)
       assert.are.equal(1, #fds)
-      assert.are.equal(O_RDWR, fd_flags(fds[1]) & O_ACCMODE)
+      assert.are.equal(H.O_RDWR, H.fd_flags(fds[1]) & H.O_ACCMODE)
       assert.truthy(m:resize(20))
       assert.are.equal(20, #m)
       assert.are.equal(20, H.filesize(path))
@@ -235,7 +184,7 @@ describe("mmap.open", function()
         local path = fresh_path()
         assert.is_false(exists(path))
         local m = assert(mmap.open(path, mode, 100))
-        assert.are.equal("ACCESS_WRITE", access_of(m))
+        assert.are.equal("ACCESS_WRITE", H.access_of(m))
         assert.are.equal(100, #m)
         assert.are.equal(string.rep("\0", 100), m:read())
         assert.are.equal(string.rep("\0", 100), H.slurp(path))
@@ -278,29 +227,29 @@ describe("mmap.open", function()
       local ok, err = pcall(mmap.open, ...)
       assert.is_false(ok)
       err = tostring(err)
-      assert(err:find(MSG.needlen, 1, true)
+      assert(err:find(H.MSG.needlen, 1, true)
           or err:find("mmap: mode 'w+b' needs a length", 1, true),
-        "expected \"" .. MSG.needlen .. "\", got '" .. err .. "'")
+        "expected \"" .. H.MSG.needlen .. "\", got '" .. err .. "'")
     end
 
     it("needs a length", function()
       local path = fresh_path()
-      H.raises(MSG.needlen, mmap.open, path, "w+")
-      H.raises(MSG.needlen, mmap.open, path, "w+", nil)
-      H.raises(MSG.needlen, mmap.open, path, "w+", 0)
-      H.raises(MSG.needlen, mmap.open, path, "w+", nil, PS)
+      H.raises(H.MSG.needlen, mmap.open, path, "w+")
+      H.raises(H.MSG.needlen, mmap.open, path, "w+", nil)
+      H.raises(H.MSG.needlen, mmap.open, path, "w+", 0)
+      H.raises(H.MSG.needlen, mmap.open, path, "w+", nil, PS)
       raises_needlen(path, "w+b")
       raises_needlen(path, "w+b", 0, PS)
     end)
 
     it("raises for a missing length before touching the file", function()
       local path = H.tmpfile(TEN)
-      H.raises(MSG.needlen, mmap.open, path, "w+")
-      H.raises(MSG.needlen, mmap.open, path, "w+", 0)
+      H.raises(H.MSG.needlen, mmap.open, path, "w+")
+      H.raises(H.MSG.needlen, mmap.open, path, "w+", 0)
       raises_needlen(path, "w+b", 0)
       assert.are.equal(TEN, H.slurp(path))
       local new = fresh_path()
-      H.raises(MSG.needlen, mmap.open, new, "w+")
+      H.raises(H.MSG.needlen, mmap.open, new, "w+")
       raises_needlen(new, "w+b")
       assert.is_false(exists(new))
     end)
@@ -324,7 +273,7 @@ describe("mmap.open", function()
       for _, mode in ipairs { "c", "cb" } do
         local path = H.tmpfile(TEN)
         local m = assert(mmap.open(path, mode))
-        assert.are.equal("ACCESS_COPY", access_of(m))
+        assert.are.equal("ACCESS_COPY", H.access_of(m))
         assert.are.equal(10, #m)
         assert.are.equal(3, m:write("cow"))
         m[9] = ("!"):byte()
@@ -337,9 +286,9 @@ describe("mmap.open", function()
 
     it("never changes the file", function()
       local path = H.tmpfile(TEN)
-      H.raises(MSG.lenbig, mmap.open, path, "c", 20)
-      H.raises(MSG.lenbig, mmap.open, path, "cb", 1, PS)
-      H.raises(MSG.empty, mmap.open, H.tmpfile(""), "c")
+      H.raises(H.MSG.lenbig, mmap.open, path, "c", 20)
+      H.raises(H.MSG.lenbig, mmap.open, path, "cb", 1, PS)
+      H.raises(H.MSG.empty, mmap.open, H.tmpfile(""), "c")
       assert.are.equal(TEN, H.slurp(path))
     end)
 
@@ -353,7 +302,7 @@ describe("mmap.open", function()
     it("cannot be resized", function()
       local path = H.tmpfile(TEN)
       local m = assert(mmap.open(path, "c"))
-      H.raises("mmap can't resize a readonly or copy-on-write memory map.", m.resize, m, 20)
+      H.raises(H.MSG.noresize, m.resize, m, 20)
       m:close()
       assert.are.equal(TEN, H.slurp(path))
     end)
@@ -364,7 +313,7 @@ describe("mmap.open", function()
       local path = H.tmpfile(TEN)
       for _, mode in ipairs { "w", "wb", "a", "a+", "rw", "r+bb", "rbb", "b", "+", "x",
           "", "R", "C", "W+", "rb+", "wb+", "cb+", "c+", "+r", " r", "r ", "rt", "r+t" } do
-        H.raises("mmap: invalid mode '" .. mode .. "'", mmap.open, path, mode)
+        H.raises(H.MSG.mode:format(mode), mmap.open, path, mode)
       end
       assert.are.equal(TEN, H.slurp(path))
     end)
@@ -377,8 +326,8 @@ describe("mmap.open", function()
 
     it("raise before the file is opened or created", function()
       local new = fresh_path()
-      H.raises("mmap: invalid mode 'w'", mmap.open, new, "w", 10)
-      H.raises("mmap: invalid mode 'a+'", mmap.open, new, "a+", 10)
+      H.raises(H.MSG.mode:format("w"), mmap.open, new, "w", 10)
+      H.raises(H.MSG.mode:format("a+"), mmap.open, new, "a+", 10)
       assert.is_false(exists(new))
     end)
   end)
@@ -387,8 +336,8 @@ describe("mmap.open", function()
     it("a negative length raises the constructor's message", function()
       local path = H.tmpfile(TEN)
       for _, mode in ipairs { "r", "r+", "c" } do
-        H.raises(MSG.length, mmap.open, path, mode, -1)
-        H.raises(MSG.length, mmap.open, path, mode, math.mininteger)
+        H.raises(H.MSG.length, mmap.open, path, mode, -1)
+        H.raises(H.MSG.length, mmap.open, path, mode, math.mininteger)
       end
       assert.are.equal(TEN, H.slurp(path))
     end)
@@ -396,15 +345,15 @@ describe("mmap.open", function()
     it("a negative offset raises the constructor's message", function()
       local path = H.tmpfile(TEN)
       for _, mode in ipairs { "r", "r+", "c" } do
-        H.raises(MSG.offset, mmap.open, path, mode, 0, -1)
-        H.raises(MSG.offset, mmap.open, path, mode, 5, -PS)
+        H.raises(H.MSG.offset, mmap.open, path, mode, 0, -1)
+        H.raises(H.MSG.offset, mmap.open, path, mode, 5, -PS)
       end
       assert.are.equal(TEN, H.slurp(path))
     end)
 
     it("w+ with a negative offset raises before truncating the file", function()
       local path = H.tmpfile(TEN)
-      H.raises(MSG.offset, mmap.open, path, "w+", 5, -PS)
+      H.raises(H.MSG.offset, mmap.open, path, "w+", 5, -PS)
       assert.are.equal(TEN, H.slurp(path))
     end)
 
@@ -413,9 +362,9 @@ describe("mmap.open", function()
       local ok, v = pcall(mmap.open, path, "r+", math.maxinteger, math.maxinteger)
       assert.is_true(not ok or v == nil)
       assert.are.equal(TEN, H.slurp(path))
-      H.raises(MSG.lenbig, mmap.open, path, "r", math.maxinteger)
-      H.raises(MSG.offbig, mmap.open, path, "r", 0, math.maxinteger)
-      H.raises(MSG.lenbig, mmap.open, path, "c", math.maxinteger, math.maxinteger)
+      H.raises(H.MSG.lenbig, mmap.open, path, "r", math.maxinteger)
+      H.raises(H.MSG.offbig, mmap.open, path, "r", 0, math.maxinteger)
+      H.raises(H.MSG.lenbig, mmap.open, path, "c", math.maxinteger, math.maxinteger)
     end)
 
     it("length and offset are integers, the mode a string", function()
@@ -491,64 +440,64 @@ describe("mmap.open", function()
   describe("the descriptor", function()
     it("is owned by the map: exactly one, close-on-exec, closed with the map", function()
       local path = H.tmpfile(TEN)
-      local base = fdcount()
+      local base = H.fdcount()
       local m = assert(mmap.open(path, "r+"))
-      assert.are.equal(base + 1, fdcount())
-      local fds = fds_of(path)
+      assert.are.equal(base + 1, H.fdcount())
+      local fds = H.fds_of(path)
       assert.are.equal(1, #fds)
-      assert.are.equal(O_CLOEXEC, fd_flags(fds[1]) & O_CLOEXEC)
+      assert.are.equal(H.O_CLOEXEC, H.fd_flags(fds[1]) & H.O_CLOEXEC)
       m:close()
-      assert.are.equal(base, fdcount())
-      assert.are.equal(0, #fds_of(path))
+      assert.are.equal(base, H.fdcount())
+      assert.are.equal(0, #H.fds_of(path))
     end)
 
     it("is close-on-exec for every mode", function()
       local path = H.tmpfile(TEN)
       for _, mode in ipairs { "r", "c", "w+" } do
         local m = assert(mmap.open(path, mode, 10))
-        local fds = fds_of(path)
+        local fds = H.fds_of(path)
         assert.are.equal(1, #fds)
-        assert.are.equal(O_CLOEXEC, fd_flags(fds[1]) & O_CLOEXEC)
+        assert.are.equal(H.O_CLOEXEC, H.fd_flags(fds[1]) & H.O_CLOEXEC)
         m:close()
       end
     end)
 
     it("is closed when the map is collected", function()
       local path = H.tmpfile(TEN)
-      local base = fdcount()
+      local base = H.fdcount()
       local m = assert(mmap.open(path))
-      assert.are.equal(base + 1, fdcount())
+      assert.are.equal(base + 1, H.fdcount())
       m = nil -- luacheck: ignore
       collectgarbage()
       collectgarbage()
-      assert.are.equal(base, fdcount())
+      assert.are.equal(base, H.fdcount())
     end)
 
     it("returns to the baseline after 200 open/close cycles", function()
       local path = H.tmpfile(TEN)
-      local base = fdcount()
+      local base = H.fdcount()
       for i = 1, 200 do
         local mode = ({ "r", "r+", "c", "rb" })[i % 4 + 1]
         local m = assert(mmap.open(path, mode))
         m:close()
       end
-      assert.are.equal(base, fdcount())
+      assert.are.equal(base, H.fdcount())
     end)
 
     it("is not leaked by failures", function()
       local path = H.tmpfile(TEN)
       local empty = H.tmpfile("")
       local missing = fresh_path()
-      local base = fdcount()
+      local base = H.fdcount()
       for _ = 1, 20 do
-        H.raises(MSG.lenbig, mmap.open, path, "r", 11)
-        H.raises(MSG.empty, mmap.open, empty, "r")
+        H.raises(H.MSG.lenbig, mmap.open, path, "r", 11)
+        H.raises(H.MSG.empty, mmap.open, empty, "r")
         H.raises("mmap: invalid mode", mmap.open, path, "q")
         H.oserror(H.ENOENT, mmap.open(missing))
         H.oserror(H.EINVAL, mmap.open(path, "r", 1, 1))
         H.oserror(H.ENODEV, mmap.open("/tmp", "r", PS))
       end
-      assert.are.equal(base, fdcount())
+      assert.are.equal(base, H.fdcount())
     end)
   end)
 end)

@@ -22,10 +22,7 @@ local ORIGINAL = "0123456789abcdefghij"
 
 describe("a file shared between two processes", function()
   local m
-  after_each(function()
-    if m then m:close(); m = nil end
-    H.cleanup()
-  end)
+  after_each(function() H.cleanup(m); m = nil end)
 
   it("the child can load the module under test", function()
     local out = child(H.tmpfile("x"), "io.write(mmap.type(mmap.mmap(-1, 1)))")

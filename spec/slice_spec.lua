@@ -4,10 +4,6 @@ local mmap = require "mmap"
 
 local MAXI, MINI = math.maxinteger, math.mininteger
 local CONTENT = "0123456789abcdef"          -- 16 bytes
-local RO = "mmap can't modify a readonly memory map."
-local CLOSED = "mmap closed or invalid"
-local ZERO = "slice step cannot be zero"
-local WRONG = "mmap slice assignment is wrong size"
 
 -- A pure-Lua model of Python's slice semantics: the 0-based offsets that
 -- seq[start:stop:step] selects in a sequence of `len` items (nil = omitted).
@@ -78,42 +74,10 @@ SETBOUNDS = { NIL, -20, -17, -16, -15, -10, -3, -1, 0, 1, 2, 5, 10, 15, 16, 17, 
               MAXI, MINI }
 
 describe("mmap slices", function()
-  local maps = {}
-
-  local function keep(mm)
-    maps[#maps + 1] = mm
-    return mm
-  end
-
-  -- An anonymous map holding `content`, position 0.
-  local function anon(content, opts)
-    local mm = keep(assert(mmap.mmap(-1, #content, opts)))
-    assert.equals(#content, mm:write(content))
-    assert.equals(0, mm:seek(0))
-    return mm
-  end
-
-  -- The whole map, read without slice and without moving the position.
-  local function all(mm)
-    local pos = mm:tell()
-    mm:seek(0)
-    local s = mm:read()
-    mm:seek(pos)
-    return s
-  end
-
   local function reset(mm, content)
     mm:seek(0)
     mm:write(content)
     mm:seek(0)
-  end
-
-  local function readonly(content)
-    local path = H.tmpfile(content)
-    local f = assert(io.open(path, "rb"))
-    local mm = keep(assert(mmap.mmap(f, 0, { access = mmap.ACCESS_READ })))
-    f:close()
-    return mm, path
   end
 
   local function show(...)
@@ -122,13 +86,7 @@ describe("mmap slices", function()
     return "(" .. table.concat(t, ", ", 1, t.n) .. ")"
   end
 
-  after_each(function()
-    for i = #maps, 1, -1 do
-      maps[i]:close()
-      maps[i] = nil
-    end
-    H.cleanup()
-  end)
+  after_each(function() H.cleanup() end)
 
   describe("the reference model", function()
     it("agrees with known Python results", function()
@@ -145,7 +103,7 @@ describe("mmap slices", function()
 
   describe("slice", function()
     it("with no bounds is the whole map", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals(CONTENT, mm:slice())
       assert.equals(CONTENT, mm:slice(nil))
       assert.equals(CONTENT, mm:slice(nil, nil))
@@ -154,7 +112,7 @@ describe("mmap slices", function()
     end)
 
     it("follows Python's examples (facts §3.6)", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals("fedcba9876543210", mm:slice(nil, nil, -1))
       assert.equals("", mm:slice(10, 2))
       assert.equals("", mm:slice(100, 200))
@@ -164,7 +122,7 @@ describe("mmap slices", function()
     end)
 
     it("takes each nil as omitted, independently", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals("0123", mm:slice(nil, 4))
       assert.equals("456789abcdef", mm:slice(4, nil))
       assert.equals("02468ace", mm:slice(nil, nil, 2))
@@ -175,7 +133,7 @@ describe("mmap slices", function()
     end)
 
     it("handles negative bounds and steps", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals("cde", mm:slice(-4, -1))
       assert.equals("edc", mm:slice(-2, -5, -1))
       assert.equals("fc963", mm:slice(20, 0, -3))
@@ -185,7 +143,7 @@ describe("mmap slices", function()
     end)
 
     it("clamps the extreme integers without overflow", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals(CONTENT, mm:slice(0, MAXI))
       assert.equals(CONTENT, mm:slice(MINI, MAXI))
       assert.equals(CONTENT, mm:slice(MINI))
@@ -199,7 +157,7 @@ describe("mmap slices", function()
     end)
 
     it("takes math.mininteger as a step without crashing", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals("f", mm:slice(nil, nil, MINI))
       assert.equals("f", mm:slice(MAXI, MINI, MINI))
       assert.equals("", mm:slice(MINI, nil, MINI))
@@ -210,16 +168,16 @@ describe("mmap slices", function()
     end)
 
     it("raises 'slice step cannot be zero'", function()
-      local mm = anon(CONTENT)
-      H.raises(ZERO, function() return mm:slice(0, 16, 0) end)
-      H.raises(ZERO, function() return mm:slice(nil, nil, 0) end)
-      H.raises(ZERO, function() return mm:slice(100, 200, 0) end)
-      H.raises(ZERO, function() return mm:slice(MAXI, MINI, 0) end)
-      H.raises(ZERO, function() return mm:slice(0, 16, 0.0) end)
+      local mm = H.anon(CONTENT)
+      H.raises(H.MSG.zerostep, function() return mm:slice(0, 16, 0) end)
+      H.raises(H.MSG.zerostep, function() return mm:slice(nil, nil, 0) end)
+      H.raises(H.MSG.zerostep, function() return mm:slice(100, 200, 0) end)
+      H.raises(H.MSG.zerostep, function() return mm:slice(MAXI, MINI, 0) end)
+      H.raises(H.MSG.zerostep, function() return mm:slice(0, 16, 0.0) end)
     end)
 
     it("returns a string and does not move the position", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       mm:seek(5)
       assert.equals("string", type(mm:slice(0, 3)))
       assert.equals(5, mm:tell())
@@ -228,22 +186,22 @@ describe("mmap slices", function()
     end)
 
     it("keeps zero bytes and reads a file map", function()
-      local mm = anon("a\0b\0c")
+      local mm = H.anon("a\0b\0c")
       assert.equals("a\0b\0c", mm:slice())
       assert.equals("\0\0", mm:slice(1, nil, 2))
       local path = H.tmpfile("file content")
-      local fm = keep(assert(mmap.open(path)))
+      local fm = H.keep(assert(mmap.open(path)))
       assert.equals("content", fm:slice(5))
       assert.equals("tnetnoc elif", fm:slice(nil, nil, -1))
     end)
 
     it("works on a read-only map", function()
-      local mm = readonly(CONTENT)
+      local mm = H.readonly(CONTENT)
       assert.equals("01", mm:slice(0, 2))
     end)
 
     it("raises Lua's type errors for bad bounds", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       H.raises("bad argument #1 to 'slice' (number expected, got string)",
         function() return mm:slice("a") end)
       H.raises("bad argument #2 to 'slice' (number expected, got table)",
@@ -253,22 +211,22 @@ describe("mmap slices", function()
     end)
 
     it("raises on a closed map", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       mm:close()
-      H.raises(CLOSED, function() return mm:slice() end)
-      H.raises(CLOSED, function() return mm:slice(0, 1) end)
-      H.raises(CLOSED, function() return mm:slice(0, 1, 0) end)
+      H.raises(H.MSG.closed, function() return mm:slice() end)
+      H.raises(H.MSG.closed, function() return mm:slice(0, 1) end)
+      H.raises(H.MSG.closed, function() return mm:slice(0, 1, 0) end)
     end)
 
     it("raises 'mmap is not readable' on a prot=0 map", function()
-      local mm = keep(assert(mmap.mmap(-1, 16, { prot = 0 })))
-      H.raises("mmap is not readable", function() return mm:slice() end)
-      H.raises("mmap is not readable", function() return mm:slice(0, 0) end)
-      H.raises("mmap is not readable", function() return mm:slice(100, 200) end)
+      local mm = H.keep(assert(mmap.mmap(-1, 16, { prot = 0 })))
+      H.raises(H.MSG.unreadable, function() return mm:slice() end)
+      H.raises(H.MSG.unreadable, function() return mm:slice(0, 0) end)
+      H.raises(H.MSG.unreadable, function() return mm:slice(100, 200) end)
     end)
 
     it("matches the reference over many (start, stop, step)", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       local bad, n = {}, 0
       for _, a in ipairs(BOUNDS) do
         for _, b in ipairs(BOUNDS) do
@@ -291,7 +249,7 @@ describe("mmap slices", function()
     end)
 
     it("matches the reference when the step or stop is left out entirely", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       local bad = {}
       for _, a in ipairs(BOUNDS) do
         local s = val(a)
@@ -311,100 +269,100 @@ describe("mmap slices", function()
 
   describe("setslice", function()
     it("3 arguments: (start, stop, data), returns true", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals(true, mm:setslice(2, 5, "XYZ"))
-      assert.equals("01XYZ56789abcdef", all(mm))
+      assert.equals("01XYZ56789abcdef", H.all(mm))
       assert.equals(true, mm:setslice(-2, nil, "!!"))
-      assert.equals("01XYZ56789abcd!!", all(mm))
+      assert.equals("01XYZ56789abcd!!", H.all(mm))
       assert.equals(true, mm:setslice(nil, 1, "#"))
-      assert.equals("#1XYZ56789abcd!!", all(mm))
+      assert.equals("#1XYZ56789abcd!!", H.all(mm))
       assert.equals(true, mm:setslice(nil, nil, CONTENT))
-      assert.equals(CONTENT, all(mm))
+      assert.equals(CONTENT, H.all(mm))
     end)
 
     it("4 arguments: (start, stop, step, data), returns true", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals(true, mm:setslice(0, 16, 2, "ABCDEFGH"))
-      assert.equals("A1B3C5D7E9FbGdHf", all(mm))
+      assert.equals("A1B3C5D7E9FbGdHf", H.all(mm))
       reset(mm, CONTENT)
       -- the first byte of the data goes to the last offset
       assert.equals(true, mm:setslice(nil, nil, -1, "0123456789ABCDEF"))
-      assert.equals("FEDCBA9876543210", all(mm))
+      assert.equals("FEDCBA9876543210", H.all(mm))
       reset(mm, CONTENT)
       assert.equals(true, mm:setslice(1, 10, 3, "xyz"))
-      assert.equals("0x23y56z89abcdef", all(mm))
+      assert.equals("0x23y56z89abcdef", H.all(mm))
       reset(mm, CONTENT)
       assert.equals(true, mm:setslice(2, 5, nil, "XYZ"))
-      assert.equals("01XYZ56789abcdef", all(mm))
+      assert.equals("01XYZ56789abcdef", H.all(mm))
       reset(mm, CONTENT)
       assert.equals(true, mm:setslice(nil, nil, nil, ("q"):rep(16)))
-      assert.equals(("q"):rep(16), all(mm))
+      assert.equals(("q"):rep(16), H.all(mm))
     end)
 
     it("accepts an empty slice with an empty string", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.equals(true, mm:setslice(10, 2, ""))
       assert.equals(true, mm:setslice(100, 200, ""))
       assert.equals(true, mm:setslice(5, 5, ""))
       assert.equals(true, mm:setslice(2, 10, -1, ""))
       assert.equals(true, mm:setslice(MAXI, MAXI, ""))
-      assert.equals(CONTENT, all(mm))
+      assert.equals(CONTENT, H.all(mm))
     end)
 
     it("clamps the extreme integers and takes math.mininteger as a step", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       assert.is_true(mm:setslice(MINI, MAXI, CONTENT:upper()))
-      assert.equals("0123456789ABCDEF", all(mm))
+      assert.equals("0123456789ABCDEF", H.all(mm))
       assert.is_true(mm:setslice(MAXI, MINI, MINI, "z"))
-      assert.equals("0123456789ABCDEz", all(mm))
+      assert.equals("0123456789ABCDEz", H.all(mm))
       assert.is_true(mm:setslice(MINI, MAXI, MAXI, "a"))
-      assert.equals("a123456789ABCDEz", all(mm))
+      assert.equals("a123456789ABCDEz", H.all(mm))
       assert.is_true(mm:setslice(MINI, nil, MINI, ""))
-      assert.equals("a123456789ABCDEz", all(mm))
+      assert.equals("a123456789ABCDEz", H.all(mm))
     end)
 
     it("keeps zero bytes and does not move the position", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       mm:seek(9)
       assert.is_true(mm:setslice(0, 3, "\0x\0"))
       assert.equals(9, mm:tell())
-      assert.equals("\0x\0" .. "3456789abcdef", all(mm))
+      assert.equals("\0x\0" .. "3456789abcdef", H.all(mm))
     end)
 
     it("raises 'mmap slice assignment is wrong size' and writes nothing", function()
-      local mm = anon(CONTENT)
-      H.raises(WRONG, function() return mm:setslice(0, 3, "ab") end)
-      H.raises(WRONG, function() return mm:setslice(0, 3, "abcd") end)
-      H.raises(WRONG, function() return mm:setslice(10, 2, "x") end)
-      H.raises(WRONG, function() return mm:setslice(100, 200, "x") end)
-      H.raises(WRONG, function() return mm:setslice(0, 16, 2, "ABCDEFG") end)
-      H.raises(WRONG, function() return mm:setslice(nil, nil, -1, "") end)
-      H.raises(WRONG, function() return mm:setslice(nil, nil, ("x"):rep(17)) end)
-      H.raises(WRONG, function() return mm:setslice(MINI, MAXI, "short") end)
-      assert.equals(CONTENT, all(mm))
+      local mm = H.anon(CONTENT)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(0, 3, "ab") end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(0, 3, "abcd") end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(10, 2, "x") end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(100, 200, "x") end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(0, 16, 2, "ABCDEFG") end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(nil, nil, -1, "") end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(nil, nil, ("x"):rep(17)) end)
+      H.raises(H.MSG.wrongsize, function() return mm:setslice(MINI, MAXI, "short") end)
+      assert.equals(CONTENT, H.all(mm))
     end)
 
     it("raises 'slice step cannot be zero' before the size check", function()
-      local mm = anon(CONTENT)
-      H.raises(ZERO, function() return mm:setslice(0, 3, 0, "abc") end)
-      H.raises(ZERO, function() return mm:setslice(0, 3, 0, "much too long") end)
-      H.raises(ZERO, function() return mm:setslice(0, 0, 0, "") end)
-      assert.equals(CONTENT, all(mm))
+      local mm = H.anon(CONTENT)
+      H.raises(H.MSG.zerostep, function() return mm:setslice(0, 3, 0, "abc") end)
+      H.raises(H.MSG.zerostep, function() return mm:setslice(0, 3, 0, "much too long") end)
+      H.raises(H.MSG.zerostep, function() return mm:setslice(0, 0, 0, "") end)
+      assert.equals(CONTENT, H.all(mm))
     end)
 
     it("raises on a read-only map before the step and size checks", function()
-      local mm = readonly(CONTENT)
-      H.raises(RO, function() return mm:setslice(0, 1, "x") end)
-      H.raises(RO, function() return mm:setslice(0, 3, "x") end)
-      H.raises(RO, function() return mm:setslice(0, 1, 0, "x") end)
-      H.raises(RO, function() return mm:setslice(5, 2, "") end)
-      assert.equals(CONTENT, all(mm))
-      local n = keep(assert(mmap.mmap(-1, 16, { prot = 0 })))
-      H.raises(RO, function() return n:setslice(0, 1, "x") end)
+      local mm = H.readonly(CONTENT)
+      H.raises(H.MSG.readonly, function() return mm:setslice(0, 1, "x") end)
+      H.raises(H.MSG.readonly, function() return mm:setslice(0, 3, "x") end)
+      H.raises(H.MSG.readonly, function() return mm:setslice(0, 1, 0, "x") end)
+      H.raises(H.MSG.readonly, function() return mm:setslice(5, 2, "") end)
+      assert.equals(CONTENT, H.all(mm))
+      local n = H.keep(assert(mmap.mmap(-1, 16, { prot = 0 })))
+      H.raises(H.MSG.readonly, function() return n:setslice(0, 1, "x") end)
     end)
 
     it("raises Lua's type errors for data that is not a string, before read-only", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       H.raises("bad argument #4 to 'setslice' (string expected, got number)",
         function() return mm:setslice(0, 1, 1, 5) end)
       -- 3 arguments with a number third: SPEC reads it as the data (#3, got
@@ -414,35 +372,35 @@ describe("mmap slices", function()
         function() return mm:setslice(0, 1, 5) end)
       H.raises("bad argument #1 to 'setslice' (number expected, got table)",
         function() return mm:setslice({}, 1, "x") end)
-      local ro = readonly(CONTENT)
+      local ro = H.readonly(CONTENT)
       H.raises("bad argument #4 to 'setslice' (string expected, got number)",
         function() return ro:setslice(0, 1, 1, 5) end)
-      assert.equals(CONTENT, all(mm))
+      assert.equals(CONTENT, H.all(mm))
     end)
 
     it("raises on a closed map, first", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       mm:close()
-      H.raises(CLOSED, function() return mm:setslice(0, 1, "x") end)
-      H.raises(CLOSED, function() return mm:setslice(0, 3, "x") end)
-      H.raises(CLOSED, function() return mm:setslice(0, 1, 0, "x") end)
-      H.raises(CLOSED, function() return mm:setslice(0, 1, 1, 5) end)
+      H.raises(H.MSG.closed, function() return mm:setslice(0, 1, "x") end)
+      H.raises(H.MSG.closed, function() return mm:setslice(0, 3, "x") end)
+      H.raises(H.MSG.closed, function() return mm:setslice(0, 1, 0, "x") end)
+      H.raises(H.MSG.closed, function() return mm:setslice(0, 1, 1, 5) end)
     end)
 
     it("reaches the file through a shared file map", function()
       local path = H.tmpfile("abcdef")
-      local mm = keep(assert(mmap.open(path, "r+")))
+      local mm = H.keep(assert(mmap.open(path, "r+")))
       assert.is_true(mm:setslice(nil, nil, -2, "XYZ"))
       assert.equals("aZcYeX", H.slurp(path))
     end)
 
     it("matches the reference over many (start, stop, step), both forms", function()
-      local mm = anon(CONTENT)
+      local mm = H.anon(CONTENT)
       local letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
       local bad, n = {}, 0
       local function check(label, want, ok, ret)
         n = n + 1
-        local got = all(mm)
+        local got = H.all(mm)
         if not ok or ret ~= true or got ~= want then
           bad[#bad + 1] = ("%s: want %q, got %s"):format(label, want,
             show(ok, ret, got))
@@ -465,13 +423,13 @@ describe("mmap slices", function()
             end
             -- one byte too many, and one too few, change nothing
             local ok, err = pcall(mm.setslice, mm, s, e, p, data .. "+")
-            if ok or not tostring(err):find(WRONG, 1, true) or all(mm) ~= CONTENT then
+            if ok or not tostring(err):find(H.MSG.wrongsize, 1, true) or H.all(mm) ~= CONTENT then
               bad[#bad + 1] = label .. " +1 byte: " .. show(ok, err)
               reset(mm, CONTENT)
             end
             if len > 0 then
               ok, err = pcall(mm.setslice, mm, s, e, p, data:sub(2))
-              if ok or not tostring(err):find(WRONG, 1, true) or all(mm) ~= CONTENT then
+              if ok or not tostring(err):find(H.MSG.wrongsize, 1, true) or H.all(mm) ~= CONTENT then
                 bad[#bad + 1] = label .. " -1 byte: " .. show(ok, err)
                 reset(mm, CONTENT)
               end
