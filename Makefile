@@ -4,6 +4,7 @@
 #   make check           install missing packages (as root), build, run the specs
 #   make check-valgrind  the same specs under valgrind memcheck
 #   make demo            build, then run an example on a file it creates
+#   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
 #
 # The warning flags are not part of CFLAGS so that `make CFLAGS=...` keeps them.
@@ -29,7 +30,7 @@ SRCS = src/mmap.c src/mm_core.c src/mm_posix.c
 OBJS = $(SRCS:.c=.o)
 HDRS = src/lmmap.h src/mm_core.h src/mm_sys.h
 
-.PHONY: all check check-valgrind demo install uninstall clean deps
+.PHONY: all check check-valgrind demo bench install uninstall clean deps
 
 all: mmap.so
 
@@ -47,6 +48,13 @@ spec/core_test: spec/core_test.c src/mm_core.o src/mm_posix.o $(HDRS)
 LUA_LIB ?= -llua$(LUA_VERSION)
 spec/guard_test: spec/guard_test.c
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
+
+# Benchmarks: bench/run writes bench/RESULTS.md.
+bench/guard: bench/guard.c src/mm_core.o src/mm_posix.o $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ bench/guard.c src/mm_core.o src/mm_posix.o
+
+bench: mmap.so bench/guard
+	@sh bench/run
 
 # Install what is missing when run as root on Debian; otherwise just say so.
 deps:
@@ -71,4 +79,4 @@ uninstall:
 	rm -f $(DESTDIR)$(INST_LIBDIR)/mmap.so
 
 clean:
-	rm -f mmap.so src/*.o $(TESTBINS)
+	rm -f mmap.so src/*.o $(TESTBINS) bench/guard
