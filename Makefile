@@ -3,6 +3,7 @@
 #   make                 build mmap.so in this directory
 #   make check           install missing packages (as root), build, run the specs
 #   make check-valgrind  the same specs under valgrind memcheck
+#   make check-asan      the same specs against an ASan+UBSan build
 #   make demo            build, then run an example on a file it creates
 #   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
@@ -30,7 +31,7 @@ SRCS = src/mmap.c src/mm_core.c src/mm_posix.c
 OBJS = $(SRCS:.c=.o)
 HDRS = src/lmmap.h src/mm_core.h src/mm_sys.h
 
-.PHONY: all check check-valgrind demo bench install uninstall clean deps
+.PHONY: all check check-valgrind check-asan demo bench install uninstall clean deps
 
 all: mmap.so
 
@@ -48,6 +49,23 @@ spec/core_test: spec/core_test.c src/mm_core.o src/mm_posix.o $(HDRS)
 LUA_LIB ?= -llua$(LUA_VERSION)
 spec/guard_test: spec/guard_test.c
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
+
+# The sanitizer build lives apart (build/asan/) so that it never replaces the
+# plain mmap.so; spec/run loads it with libasan preloaded into lua.
+ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=all
+ASAN_DIR = build/asan
+
+$(ASAN_DIR)/mmap.so: $(SRCS) $(HDRS)
+	mkdir -p $(ASAN_DIR)
+	$(CC) $(ASAN_CFLAGS) $(MYCFLAGS) $(LIBFLAG) $(NODELETE) -o $@ $(SRCS)
+
+$(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c $(HDRS)
+	mkdir -p $(ASAN_DIR)
+	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c src/mm_posix.c
+
+check-asan: deps mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test spec/guard_test
+	@LUA=$(LUA) BUSTED=$(BUSTED) ASAN=$(ASAN_DIR) CC=$(CC) sh spec/run
 
 # Benchmarks: bench/run writes bench/RESULTS.md.
 bench/guard: bench/guard.c src/mm_core.o src/mm_posix.o $(HDRS)
@@ -80,3 +98,4 @@ uninstall:
 
 clean:
 	rm -f mmap.so src/*.o $(TESTBINS) bench/guard
+	rm -rf build

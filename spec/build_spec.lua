@@ -1,7 +1,8 @@
 -- The built artefact: ./mmap.so exports only luaopen_mmap and loads cleanly.
+-- (make check-asan points MMAP_CPATH at its own build; that one is checked.)
 local H = require "helper"
 
-local SO = "./mmap.so"
+local SO = (os.getenv("MMAP_CPATH") or "./?.so;"):match("^([^;]*)"):gsub("%?", "mmap")
 
 -- The defined dynamic symbols of SO as a list of {type = "T", name = "..."}.
 local function dynsyms()

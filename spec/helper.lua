@@ -259,12 +259,19 @@ end
 -- returns everything it printed. `prefix` is shell text run before it (a
 -- ulimit, say).
 function H.child(code, prefix)
-  local chunk = 'package.cpath="./?.so;"..package.cpath ' .. code
+  -- the child reads MMAP_CPATH (make check-asan) from its own environment
+  local chunk = 'package.cpath=(os.getenv("MMAP_CPATH") or "./?.so;")..package.cpath ' .. code
   local cmd = H.LUA .. " -e '" .. chunk:gsub("'", "'\\''") .. "'"
   local p = assert(io.popen((prefix or "") .. cmd .. " 2>&1"))
   local out = p:read("a")
   p:close()
   return out
+end
+
+-- The same with the plain build (./mmap.so) and no sanitizer runtime: for a
+-- child under `ulimit -v`, where ASan's shadow memory cannot be reserved.
+function H.plainchild(code, prefix)
+  return H.child(code, "unset LD_PRELOAD MMAP_CPATH; " .. (prefix or ""))
 end
 
 return H

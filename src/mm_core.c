@@ -226,6 +226,20 @@ static int remap (mm_map *m, size_t newsize) {
 
 
 /*
+** Growing an anonymous map: the rest of the last page it had still holds
+** whatever was there before a shrink; new bytes must read as zero.
+*/
+static int remap_anonymous (mm_map *m, size_t newsize) {
+  size_t old = m->size, page = mms_pagesize();
+  size_t tail = old % page ? page - old % page : 0;
+  if (remap(m, newsize) != MM_OK) return MM_EOS;
+  if (newsize > old)
+    memset(m->data + old, 0, newsize - old < tail ? newsize - old : tail);
+  return MM_OK;
+}
+
+
+/*
 ** A file-backed resize keeps file and map consistent at every step, and
 ** undoes its first step when the second fails: growing extends the file
 ** before the map (so no new page is unbacked), shrinking shrinks the map
@@ -264,7 +278,7 @@ int mm_resize (mm_map *m, int64_t newsize) {
   /* Linux cannot grow a shared anonymous mapping: new pages would SIGBUS. */
   if (!(m->flags & mms_map_private) && (size_t)newsize > m->size)
     return MM_ERESIZEANON;
-  return remap(m, (size_t)newsize);
+  return remap_anonymous(m, (size_t)newsize);
 }
 
 

@@ -487,11 +487,12 @@ static int m_setslice (lua_State *L) {
   mm_map *m = tomap(L);
   int step_arg = lua_gettop(L) >= 5 ? 4 : 0;
   size_t n;
-  const char *data = checkdata(L, step_arg ? 5 : 4, &n);
+  const char *data;
   bounds bd;
   mm_slice s;
   int st;
-  checkbounds(L, step_arg, &bd);
+  checkbounds(L, step_arg, &bd);  /* arguments are checked left to right */
+  data = checkdata(L, step_arg ? 5 : 4, &n);
   writable(L, m);
   resolve(L, m, &bd, &s);
   if (s.count != n) return failure(L, MM_ESLICESIZE);
