@@ -256,22 +256,24 @@ function H.fdcount()
 end
 
 -- Run a Lua chunk in a second interpreter process that can require "mmap";
--- returns everything it printed. `prefix` is shell text run before it (a
--- ulimit, say).
-function H.child(code, prefix)
-  -- the child reads MMAP_CPATH (make check-asan) from its own environment
-  local chunk = 'package.cpath=(os.getenv("MMAP_CPATH") or "./?.so;")..package.cpath ' .. code
-  local cmd = H.LUA .. " -e '" .. chunk:gsub("'", "'\\''") .. "'"
-  local p = assert(io.popen((prefix or "") .. cmd .. " 2>&1"))
+-- returns everything it printed, stderr included. `prefix` is shell text run
+-- first in the child's shell (a ulimit, say); it must not hold '"'. The
+-- child reads MMAP_CPATH (set by make check-asan) from its own environment.
+function H.child(code, prefix, env)
+  local script = H.tmpfile(
+    'package.cpath = (os.getenv("MMAP_CPATH") or "./?.so;") .. package.cpath\n' .. code)
+  local cmd = ('%ssh -c "%sexec %s %s" 2>&1'):format(env or "", prefix or "", H.LUA, script)
+  local p = assert(io.popen(cmd))
   local out = p:read("a")
   p:close()
   return out
 end
 
--- The same with the plain build (./mmap.so) and no sanitizer runtime: for a
--- child under `ulimit -v`, where ASan's shadow memory cannot be reserved.
+-- The same with the plain build (./mmap.so) and no sanitizer runtime, from
+-- the first process on: for a child under `ulimit -v`, where the address
+-- space ASan reserves for its shadow memory cannot exist.
 function H.plainchild(code, prefix)
-  return H.child(code, "unset LD_PRELOAD MMAP_CPATH; " .. (prefix or ""))
+  return H.child(code, prefix, "env -u LD_PRELOAD -u MMAP_CPATH ")
 end
 
 return H
