@@ -500,6 +500,17 @@ int mm_setbyte (mm_map *m, size_t at, int byte) {
 }
 
 
+/* Copy bytes [at, at + n) of the map (the caller checked the range). */
+int mm_copyout (const mm_map *m, size_t at, size_t n, char *dst) {
+  mms_guard g;
+  ARM(g, m);
+  if (MMS_FAULTED(g)) return bus_error(m, at, at + n);
+  memcpy(dst, m->data + at, n);
+  MMS_DISARM();
+  return MM_OK;
+}
+
+
 /* Copy n bytes from the position (the caller clamped n) and advance. */
 int mm_read (mm_map *m, size_t n, char *dst) {
   mms_guard g;

@@ -116,6 +116,7 @@ int mm_slice_resolve(const mm_map *m, const int64_t *start,
 ** the file no longer backs a page it touches.
 */
 int mm_getbyte(const mm_map *m, size_t at, int *byte);
+int mm_copyout(const mm_map *m, size_t at, size_t n, char *dst);
 int mm_setbyte(mm_map *m, size_t at, int byte);
 int mm_read(mm_map *m, size_t n, char *dst);
 int mm_read_byte(mm_map *m, int *byte);
