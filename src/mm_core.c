@@ -533,18 +533,27 @@ int mm_read_byte (mm_map *m, int *byte) {
 }
 
 
-/* Length of the line at the position, "\n" included; 0 at the end. */
-int mm_linelen (const mm_map *m, size_t *len) {
-  size_t left = mm_remaining(m);
-  const unsigned char *nl;
+/*
+** The line at the position in one guarded step: its length ("\n"
+** included; 0 at the end) in *len and, when it fits in cap bytes, its bytes
+** in buf with the position advanced past it. A longer line is left for
+** mm_read, position unchanged.
+*/
+int mm_getline (mm_map *m, char *buf, size_t cap, size_t *len) {
+  size_t left = mm_remaining(m), n;
+  const unsigned char *p, *nl;
   mms_guard g;
   *len = 0;
-  if (left == 0) return MM_OK;  /* pos may be past the end: form no pointer */
+  if (left == 0) return MM_OK;
   ARM(g, m);
   if (MMS_FAULTED(g)) return bus_error(m, m->pos, m->pos + left);
-  nl = memchr(m->data + m->pos, '\n', left);
+  p = m->data + m->pos;
+  nl = memchr(p, '\n', left);
+  n = nl ? (size_t)(nl - p) + 1 : left;
+  if (n <= cap) memcpy(buf, p, n);
   MMS_DISARM();
-  *len = nl ? (size_t)(nl - (m->data + m->pos)) + 1 : left;
+  *len = n;
+  if (n <= cap) m->pos += n;
   return MM_OK;
 }
 

@@ -120,7 +120,7 @@ int mm_copyout(const mm_map *m, size_t at, size_t n, char *dst);
 int mm_setbyte(mm_map *m, size_t at, int byte);
 int mm_read(mm_map *m, size_t n, char *dst);
 int mm_read_byte(mm_map *m, int *byte);
-int mm_linelen(const mm_map *m, size_t *len);
+int mm_getline(mm_map *m, char *buf, size_t cap, size_t *len);
 int mm_write(mm_map *m, const char *src, size_t n);
 int mm_write_byte(mm_map *m, int byte);
 int mm_move(mm_map *m, int64_t dest, int64_t src, int64_t count);

@@ -330,17 +330,66 @@ static int m_read_byte (lua_State *L) {
 }
 
 
-static int m_readline (lua_State *L) {
-  mm_map *m = tomap(L);
+/*
+** Push the line at the position and advance past it; nil at the end. keep:
+** keep the "\n". Short lines come from one guarded step into a stack
+** buffer; a longer one through a Lua buffer.
+*/
+static int pushline (lua_State *L, mm_map *m, int keep) {
+  char buf[LUAL_BUFFERSIZE];
   size_t n;
-  int st;
-  readable(L, m);
-  if ((st = mm_linelen(m, &n)) != MM_OK) return failure(L, st);
+  int st = mm_getline(m, buf, sizeof buf, &n);
+  if (st != MM_OK) return failure(L, st);
   if (n == 0) {
     lua_pushnil(L);
     return 1;
   }
-  return pushread(L, m, n);
+  if (n <= sizeof buf)
+    lua_pushlstring(L, buf, n - (!keep && buf[n - 1] == '\n'));
+  else {
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, n);
+    if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
+    luaL_pushresultsize(&b, n - (!keep && p[n - 1] == '\n'));
+  }
+  return 1;
+}
+
+
+static int m_readline (lua_State *L) {
+  mm_map *m = tomap(L);
+  readable(L, m);
+  return pushline(L, m, 1);
+}
+
+
+/* The iterator of lines(): the map and the format are its upvalues. */
+static int lines_step (lua_State *L) {
+  mm_map *m = (mm_map *)lua_touserdata(L, lua_upvalueindex(1));
+  if (m->data == NULL) return failure(L, MM_ECLOSED);
+  return pushline(L, m, lua_toboolean(L, lua_upvalueindex(2)));
+}
+
+
+/* lines([fmt]): "l" (default) drops the newline, "L" keeps it. */
+static int m_lines (lua_State *L) {
+  mm_map *m = tomap(L);
+  const char *fmt = luaL_optstring(L, 2, "l");
+  if (*fmt == '*') fmt++;  /* "*l", as Lua 5.1 spelled it */
+  luaL_argcheck(L, (fmt[0] == 'l' || fmt[0] == 'L') && fmt[1] == '\0', 2,
+                "invalid format");
+  readable(L, m);
+  lua_settop(L, 1);
+  lua_pushboolean(L, fmt[0] == 'L');
+  lua_pushcclosure(L, lines_step, 2);
+  return 1;
+}
+
+
+/* The address, for C, LuaJIT's FFI and lrexlib; not guarded (SPEC 4). */
+static int m_topointer (lua_State *L) {
+  lua_pushlightuserdata(L, tomap(L)->data);
+  return 1;
 }
 
 
@@ -678,6 +727,7 @@ static const luaL_Reg methods[] = {
   {"close", m_close},
   {"find", m_find},
   {"flush", m_flush},
+  {"lines", m_lines},
   {"madvise", m_madvise},
   {"move", m_move},
   {"read", m_read},
@@ -691,6 +741,7 @@ static const luaL_Reg methods[] = {
   {"size", m_size},
   {"slice", m_slice},
   {"tell", m_tell},
+  {"topointer", m_topointer},
   {"write", m_write},
   {"write_byte", m_write_byte},
   {NULL, NULL}
