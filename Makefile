@@ -27,9 +27,9 @@ WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
 # Only luaopen_mmap is exported: everything else is hidden (see src/lmmap.h).
 MYCFLAGS = $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR)
 
-SRCS = src/mmap.c src/mm_core.c src/mm_posix.c
+SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c
 OBJS = $(SRCS:.c=.o)
-HDRS = src/lmmap.h src/mm_core.h src/mm_sys.h
+HDRS = src/lmmap.h src/mm_core.h src/mm_match.h src/mm_pack.h src/mm_sys.h
 
 .PHONY: all check check-valgrind check-asan demo bench install uninstall clean deps
 

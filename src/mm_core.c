@@ -50,7 +50,8 @@ static const char *const messages[] = {
   "mmap can't resize a readonly or copy-on-write memory map.",
   "mmap: can't expand a shared anonymous mapping on Linux",
   "can't get size with trackfd=False",
-  "mmap: bus error"
+  "mmap: bus error",
+  "malformed pattern"
 };
 
 
@@ -477,6 +478,11 @@ static int bus_error2 (const mm_map *m, size_t lo1, size_t hi1, size_t lo2,
 /* The same for an operation on the one range [lo, hi). */
 static int bus_error (const mm_map *m, size_t lo, size_t hi) {
   return bus_error2(m, lo, hi, lo, hi);
+}
+
+
+int mm_bus_error (const mm_map *m, size_t lo, size_t hi) {
+  return bus_error(m, lo, hi);
 }
 
 

@@ -7,8 +7,9 @@
 ** in-band value (say INT64_MIN) can be mistaken for a default.
 **
 ** Every byte of mapped memory is read or written by a function of this file
-** (mm_getbyte .. mm_scatter): nothing else dereferences m->data, so the
-** bus-error guard has one place to live.
+** (mm_getbyte .. mm_scatter) or of another core file (mm_match.c,
+** mm_pack.c), each under the bus-error guard (mm_bus_error reports what it
+** catches): nothing else dereferences m->data.
 */
 #ifndef MM_CORE_H
 #define MM_CORE_H
@@ -62,7 +63,8 @@ typedef enum mm_status {
   MM_ERESIZERO,
   MM_ERESIZEANON,
   MM_ESIZEFD,
-  MM_EBUS                /* a page the file no longer backs: mm_fault_offset */
+  MM_EBUS,               /* a page the file no longer backs: mm_fault_offset */
+  MM_EPATTERN            /* a malformed pattern: its text is in mm_matchres */
 } mm_status;
 
 typedef struct mm_map {
@@ -85,6 +87,9 @@ typedef struct mm_slice {
 
 const char *mm_message(int status);
 int64_t mm_fault_offset(void);  /* of this thread's last MM_EBUS */
+/* After a fault caught by a guard of another core file, in an operation
+   on [lo, hi): record its offset, as the functions here do; MM_EBUS. */
+int mm_bus_error(const mm_map *m, size_t lo, size_t hi);
 size_t mm_pagesize(void);
 
 /* Life cycle */

@@ -713,6 +713,348 @@ static int mmap_type (lua_State *L) {
 /* }====================================================== */
 
 
+/*
+** {======================================================
+** Patterns: match and gmatch run Lua 5.4's patterns over the mapped bytes
+** in place (mm_match.h); only the values they return are copied out, each
+** by a guarded copy after the match.
+** =======================================================
+*/
+
+#include "mm_match.h"
+
+
+/* A start or stop: negative counts from the end of n bytes, then >= 0. */
+static int64_t patbound (int64_t v, size_t n) {
+  if (v < 0) {
+    v += (int64_t)n;  /* cannot overflow: n <= INT64_MAX */
+    if (v < 0) v = 0;
+  }
+  return v;
+}
+
+
+/*
+** Push bytes [at, at + n) of the map as a string. An allocation may run a
+** finalizer that closes or shrinks the map, so it is checked again after
+** the buffer is made and before the bytes are copied.
+*/
+static void pushbytes (lua_State *L, const mm_map *m, size_t at, size_t n) {
+  luaL_Buffer b;
+  char buf[LUAL_BUFFERSIZE], *p = buf;
+  int st;
+  if (n > sizeof buf)  /* short values (most) need no Lua buffer */
+    p = luaL_buffinitsize(L, &b, n);
+  if (m->data == NULL) failure(L, MM_ECLOSED);
+  if (at > m->size || n > m->size - at) failure(L, MM_EINDEX);
+  st = n ? mm_copyout(m, at, n, p) : MM_OK;
+  if (st != MM_OK) failure(L, st);
+  if (p == buf)
+    lua_pushlstring(L, buf, n);
+  else
+    luaL_pushresultsize(&b, n);
+}
+
+
+/*
+** The values of mm_match's result, as string.match's: the captures, or the
+** whole match when there is none; positions are 0-based offsets.
+*/
+static int pushmatch (lua_State *L, const mm_map *m, int st,
+                      const mm_matchres *r) {
+  int i;
+  if (st == MM_EPATTERN) return luaL_error(L, "%s", r->msg);
+  if (st != MM_OK) return failure(L, st);
+  if (!r->found) {
+    luaL_pushfail(L);
+    return 1;
+  }
+  if (r->ncap == 0) {
+    pushbytes(L, m, r->start, r->end - r->start);
+    return 1;
+  }
+  luaL_checkstack(L, r->ncap, "too many captures");
+  for (i = 0; i < r->ncap; i++) {
+    if (r->cap[i].len == MM_CAP_POSITION)
+      lua_pushinteger(L, (lua_Integer)r->cap[i].at);
+    else
+      pushbytes(L, m, r->cap[i].at, r->cap[i].len);
+  }
+  return r->ncap;
+}
+
+
+/*
+** match(pattern [, start [, stop]]): the subject is [0, stop) and the search
+** starts at start, as string.match(s:sub(1, stop), pattern, start + 1);
+** nil when start is past stop.
+*/
+static int m_match (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t plen;
+  const char *p = checkdata(L, 2, &plen);
+  int64_t a, b;
+  const int64_t *start = optint(L, 3, &a), *stop = optint(L, 4, &b);
+  mm_matchres r;
+  readable(L, m);
+  a = start ? patbound(*start, m->size) : 0;
+  b = stop ? patbound(*stop, m->size) : (int64_t)m->size;
+  if (b > (int64_t)m->size) b = (int64_t)m->size;
+  if (a > b) {
+    luaL_pushfail(L);
+    return 1;
+  }
+  return pushmatch(L, m,
+                   mm_match(m, p, plen, (size_t)a, (size_t)b, 0, NULL, &r),
+                   &r);
+}
+
+
+/* The state of a gmatch iterator: its third upvalue. */
+typedef struct gmstate {
+  int64_t src;    /* where the next search starts */
+  int64_t stop;   /* if hasstop; else the end of the map at each step */
+  size_t last;    /* if haslast: where the last match ended */
+  int hasstop, haslast;
+} gmstate;
+
+
+/* The iterator: the map, the pattern and a gmstate are its upvalues. */
+static int gmatch_step (lua_State *L) {
+  mm_map *m = (mm_map *)lua_touserdata(L, lua_upvalueindex(1));
+  size_t plen;
+  const char *p = lua_tolstring(L, lua_upvalueindex(2), &plen);
+  gmstate *gm = (gmstate *)lua_touserdata(L, lua_upvalueindex(3));
+  int64_t size, stop;
+  mm_matchres r;
+  int st;
+  if (m->data == NULL) return failure(L, MM_ECLOSED);
+  size = (int64_t)m->size;  /* again at each step: a resize changes it */
+  stop = (gm->hasstop && gm->stop < size) ? gm->stop : size;
+  if (gm->src > stop) return 0;
+  st = mm_match(m, p, plen, (size_t)gm->src, (size_t)stop, 1,
+                gm->haslast ? &gm->last : NULL, &r);
+  if (st == MM_OK && !r.found) return 0;  /* as string.gmatch: no value */
+  if (r.found) {  /* the next search starts where this match ended */
+    gm->src = (int64_t)r.end;
+    gm->last = r.end;
+    gm->haslast = 1;
+  }
+  return pushmatch(L, m, st, &r);
+}
+
+
+/* gmatch(pattern [, start [, stop]]): string.gmatch's iterator over the map. */
+static int m_gmatch (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t plen;
+  int64_t a, b;
+  const int64_t *start, *stop;
+  gmstate *gm;
+  checkdata(L, 2, &plen);
+  start = optint(L, 3, &a);
+  stop = optint(L, 4, &b);
+  readable(L, m);
+  lua_settop(L, 2);  /* the map and the pattern: upvalues 1 and 2 */
+  gm = (gmstate *)lua_newuserdatauv(L, sizeof *gm, 0);
+  gm->src = start ? patbound(*start, m->size) : 0;
+  gm->hasstop = stop != NULL;
+  gm->stop = stop ? patbound(*stop, m->size) : 0;
+  gm->last = 0;
+  gm->haslast = 0;
+  lua_pushcclosure(L, gmatch_step, 3);
+  return 1;
+}
+
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Binary packing: unpack and pack read and write string.pack formats in
+** the map (mm_pack.h), raising string.unpack's and string.pack's errors.
+** Alignment is reckoned from the start of the map. unpack decodes under
+** one guard and copies strings out afterwards; pack takes and checks every
+** value first, and writes nothing unless all of them are good and fit.
+** =======================================================
+*/
+
+#include "mm_pack.h"
+
+/* The core's integers and floats must be this Lua's. */
+typedef char pack_sizes_agree[(sizeof(lua_Integer) == sizeof(int64_t) &&
+                               sizeof(lua_Number) == sizeof(double)) ? 1 : -1];
+
+#define PACK_AUTO 32  /* items or values held on the C stack */
+
+#ifdef LUAI_MAXSTACK
+#define PACK_MAXVALUES LUAI_MAXSTACK  /* more could never be returned */
+#else
+#define PACK_MAXVALUES 1000000
+#endif
+
+
+/*
+** Raise a status of the packing core with string.pack's wording: format
+** errors name the format, value and data errors argument arg.
+*/
+static int packfailure (lua_State *L, int st, int detail, int arg) {
+  const char *msg;
+  if (st < MMP_EOPTION) return failure(L, st);
+  if (st == MMP_EMANY)
+    return luaL_error(L, "stack overflow (%s)", mmp_message(st));
+  msg = lua_pushfstring(L, mmp_message(st), detail);
+  switch (mmp_blame(st)) {
+    case MMP_BLAME_FORMAT: return luaL_argerror(L, 2, msg);
+    case MMP_BLAME_DATA: return luaL_argerror(L, arg, msg);
+    default: return luaL_error(L, "%s", msg);
+  }
+}
+
+
+/*
+** Push bytes [at, at + len) of the map as a string. The buffer is made
+** first, and an allocation may run a finalizer that closes or shrinks the
+** map: it is looked at again just before the copy.
+*/
+static void pushpacked (lua_State *L, const mm_map *m, size_t at,
+                        size_t len) {
+  luaL_Buffer b;
+  char *p = luaL_buffinitsize(L, &b, len);
+  int st;
+  if (m->data == NULL) failure(L, MM_ECLOSED);
+  if (at > m->size || len > m->size - at) packfailure(L, MMP_ESHORT, 0, 3);
+  if (len > 0 && (st = mm_copyout(m, at, len, p)) != MM_OK) failure(L, st);
+  luaL_pushresultsize(&b, len);
+}
+
+
+static void pushunpacked (lua_State *L, const mm_map *m,
+                          const mmp_value *v) {
+  switch (v->kind) {
+    case MMP_INT: lua_pushinteger(L, (lua_Integer)v->v.i); break;
+    case MMP_DOUBLE: lua_pushnumber(L, (lua_Number)v->v.d); break;
+    default: pushpacked(L, m, v->v.str.at, v->v.str.len);
+  }
+}
+
+
+/* unpack's quick path: a format of one integer option (mmp_single). */
+static int unpackint (lua_State *L, const mm_map *m, size_t off,
+                      const mmp_option *o) {
+  int64_t v;
+  int st;
+  if ((size_t)o->size > m->size - off)
+    return packfailure(L, MMP_ESHORT, 0, 3);
+  if ((st = mm_unpack_int(m, off, o, &v)) != MM_OK)
+    return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)v);
+  lua_pushinteger(L, (lua_Integer)(off + (size_t)o->size));
+  return 2;
+}
+
+
+/* The offset of unpack: negative from the end, then within [0, #mm]. */
+static size_t unpackoffset (lua_State *L, const mm_map *m, int64_t off) {
+  if (off < 0) off += (int64_t)m->size;  /* cannot overflow */
+  luaL_argcheck(L, off >= 0 && (uint64_t)off <= m->size, 3,
+                "initial position out of string");
+  return (size_t)off;
+}
+
+
+/* unpack(fmt [, offset]): the values, then the offset after them. */
+static int m_unpack (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t flen, cap = PACK_AUTO, off, i;
+  const char *fmt = luaL_checklstring(L, 2, &flen);
+  int64_t given = (int64_t)luaL_optinteger(L, 3, 0);
+  mmp_value autovals[PACK_AUTO], *vals = autovals;
+  mmp_option o;
+  mmp_result r;
+  int st;
+  readable(L, m);
+  off = unpackoffset(L, m, given);
+  if (mmp_single(fmt, &o))
+    return unpackint(L, m, off, &o);
+  if (flen > PACK_AUTO) {  /* an option takes a character at least */
+    cap = flen < PACK_MAXVALUES ? flen : PACK_MAXVALUES;
+    vals = (mmp_value *)lua_newuserdatauv(L, cap * sizeof *vals, 0);
+    if (m->data == NULL) return failure(L, MM_ECLOSED);  /* a finalizer */
+    off = unpackoffset(L, m, given);
+  }
+  st = mm_unpack(m, fmt, off, vals, cap, &r);
+  if (st != MM_OK) return packfailure(L, st, r.detail, 3);
+  luaL_checkstack(L, (int)r.n + 4, "too many results");
+  for (i = 0; i < r.n; i++)
+    pushunpacked(L, m, &vals[i]);
+  lua_pushinteger(L, (lua_Integer)r.next);
+  return (int)r.n + 1;
+}
+
+
+/* Take an item's value from argument arg, converting as string.pack does. */
+static void packvalue (lua_State *L, int arg, mmp_item *it) {
+  switch (it->opt.kind) {
+    case MMP_INT: case MMP_UINT:
+      it->v.i = (int64_t)luaL_checkinteger(L, arg);
+      break;
+    case MMP_FLOAT: case MMP_DOUBLE:
+      it->v.d = (double)luaL_checknumber(L, arg);
+      break;
+    default:
+      it->v.str.s = luaL_checklstring(L, arg, &it->v.str.len);
+  }
+}
+
+
+/*
+** pack(fmt, offset, ...): write the values at offset (negative: from the
+** end); returns the offset after them. Checks come in the project's order:
+** the arguments (format and values, as string.pack checks them), then
+** read-only, then "data out of range" when the bytes do not all fit. The
+** items that write bytes are kept (one per format character at most) with
+** pointers to their strings, which stay on the stack until the write.
+*/
+static int m_pack (lua_State *L) {
+  mm_map *m = tomap(L);
+  size_t flen, n = 0;
+  const char *fmt = luaL_checklstring(L, 2, &flen);
+  int64_t off = (int64_t)luaL_checkinteger(L, 3);
+  mmp_item autoitems[PACK_AUTO], *items = autoitems;
+  mmp_format f;
+  uint64_t total = 0, before;
+  int arg = 3, st, detail = 0;
+  if (off < 0) off += (int64_t)m->size;  /* may stay negative: checked last */
+  lua_pushnil(L);  /* as string.pack: a missing value reads as nil */
+  if (flen > PACK_AUTO)
+    items = (mmp_item *)lua_newuserdatauv(L, flen * sizeof *items, 0);
+  mmp_init(&f, fmt);
+  for (;;) {
+    mmp_item it;
+    st = mmp_next(&f, (uint64_t)off + total, &it.opt, &detail);
+    if (st != MM_OK) return packfailure(L, st, detail, 2);
+    if (it.opt.kind == MMP_END) break;
+    if (it.opt.kind >= MMP_INT && it.opt.kind <= MMP_ZSTR)
+      packvalue(L, ++arg, &it);
+    before = total;
+    if ((st = mmp_measure(&it, &total)) != MM_OK)
+      return packfailure(L, st, 0, arg);
+    if (total != before) items[n++] = it;
+  }
+  if (m->data == NULL) return failure(L, MM_ECLOSED);  /* by a finalizer */
+  writable(L, m);
+  if (off < 0 || (uint64_t)off > m->size || total > m->size - (size_t)off)
+    return failure(L, MM_EDATA);
+  if ((st = mm_pack(m, (size_t)off, items, n, (size_t)total)) != MM_OK)
+    return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)off + (lua_Integer)total);
+  return 1;
+}
+
+/* }====================================================== */
+
+
 static const luaL_Reg meta[] = {
   {"__newindex", m_newindex},
   {"__len", m_len},
@@ -727,9 +1069,12 @@ static const luaL_Reg methods[] = {
   {"close", m_close},
   {"find", m_find},
   {"flush", m_flush},
+  {"gmatch", m_gmatch},
   {"lines", m_lines},
   {"madvise", m_madvise},
+  {"match", m_match},
   {"move", m_move},
+  {"pack", m_pack},
   {"read", m_read},
   {"read_byte", m_read_byte},
   {"readline", m_readline},
@@ -742,6 +1087,7 @@ static const luaL_Reg methods[] = {
   {"slice", m_slice},
   {"tell", m_tell},
   {"topointer", m_topointer},
+  {"unpack", m_unpack},
   {"write", m_write},
   {"write_byte", m_write_byte},
   {NULL, NULL}

@@ -1,0 +1,720 @@
+-- pack / unpack (SPEC §4): string.pack formats written into and read from
+-- the map, at 0-based offsets, with alignment reckoned from the start of
+-- the map.
+--
+-- The differential part is the heart. Random formats (fixed seed) made of
+-- every option of Lua 5.4's format language, with random sizes, byte
+-- orders and alignments, and random values (some out of range, some of the
+-- wrong type, some missing; some formats malformed), are run through both
+-- string.pack / string.unpack and mm:pack / mm:unpack:
+--   * mm:pack(fmt, off, ...) must write exactly the bytes that
+--     string.pack(("x"):rep(off) .. fmt, ...) gives after its first off
+--     (for off = 0: string.pack(fmt, ...) itself), return the offset after
+--     them, and leave every other byte alone; when string.pack raises, the
+--     same error is raised and the map is unchanged;
+--   * mm:unpack(fmt, off) over a map of exactly the bytes of a subject must
+--     return what string.unpack(fmt, subject, off + 1) returns (values of
+--     the same types, the next position less one), or raise its error.
+-- Errors are compared without the position prefix and the function's name;
+-- argument numbers are compared too, mapped from string.pack's (fmt, v1,
+-- ...) and string.unpack's (fmt, s, init) to the methods' (fmt, offset, ...).
+local H = require "helper"
+local mmap = require "mmap"
+
+-- Globals of a spec file are looked up through busted's environment, which
+-- is slow: the differential loop uses these locals instead.
+local string, table, math = string, table, math
+local pcall, error, select, type, tostring, tonumber =
+  pcall, error, select, type, tostring, tonumber
+
+local P = mmap.PAGESIZE
+local SEED = 20251125
+local FORMATS = H.VALGRIND and 120 or 2500   -- random formats
+
+local rnd = math.random
+
+local function buserror(n)
+  return H.MSG.bus:format(n)
+end
+
+-- {{======================================================
+-- Comparing outcomes
+
+-- An error message as (text, argument number or nil), without the position
+-- prefix and the function's name.
+local function parse_err(e)
+  e = tostring(e):gsub("^[^\n]-:%d+: ", "", 1)
+  local n, msg = e:match("^bad argument #(%d+) to '[^']*' %((.*)%)$")
+  if n then return msg, tonumber(n) end
+  return e, nil
+end
+
+-- The outcome of a pcall: { ok = true, n = count, values... } or
+-- { ok = false, msg = text, arg = argument number }.
+local function outcome(ok, ...)
+  if ok then return { ok = true, n = select("#", ...), ... } end
+  local msg, argno = parse_err((...))
+  return { ok = false, msg = msg, arg = argno }
+end
+
+-- Same value, same type, same subtype; floats compared by their bits.
+local function same(a, b)
+  if type(a) ~= type(b) or math.type(a) ~= math.type(b) then return false end
+  if math.type(a) == "float" then
+    return string.pack("<d", a) == string.pack("<d", b)
+  end
+  return a == b
+end
+
+local function show(v)
+  if type(v) == "string" then return ("%q"):format(v) end
+  if math.type(v) == "float" then return ("%a"):format(v) end
+  return tostring(v)
+end
+
+local function showlist(t, n)
+  local out = {}
+  for i = 1, n do out[i] = show(t[i]) end
+  return "(" .. table.concat(out, ", ") .. ")"
+end
+
+-- Raise a failure that says what was being compared.
+local function fail(what, fmt, detail)
+  error(("%s: format %q: %s"):format(what, fmt, detail), 2)
+end
+
+-- string.pack's argument #k is the method's #k + 1 for a value (#1, the
+-- format, stays); string.unpack's #3 (init) is the method's #2 (offset).
+local function pack_arg(n)
+  if n == nil or n == 1 then return n end
+  return n + 1
+end
+
+local function unpack_arg(n)
+  if n == 3 then return 2 end
+  return n
+end
+
+-- }}======================================================
+
+
+-- {{======================================================
+-- Random formats and values
+
+local function randbytes(n, nozero)
+  local t = {}
+  for i = 1, n do t[i] = nozero and rnd(1, 255) or rnd(0, 255) end
+  return string.char(table.unpack(t, 1, n))
+end
+
+-- An integer for a size-byte field, often at the edges of its range.
+local function goodint(size, signed)
+  if size >= 8 then
+    local r = rnd(5)
+    if r == 1 then return math.mininteger end
+    if r == 2 then return math.maxinteger end
+    if r == 3 then return rnd(-3, 3) end
+    return rnd(0)  -- every bit random
+  end
+  local bits = 8 * size
+  local lo, hi = 0, (1 << bits) - 1
+  if signed then lo, hi = -(1 << (bits - 1)), (1 << (bits - 1)) - 1 end
+  local r = rnd(8)
+  if r == 1 then return lo end
+  if r == 2 then return hi end
+  if r == 3 then return 0 end
+  if r == 4 then return (rnd(lo, hi) + 0.0) end  -- an integral float
+  if r == 5 then return tostring(rnd(lo, hi)) end  -- a numeric string
+  return rnd(lo, hi)
+end
+
+-- Just out of range, or not an integer at all.
+local function badint(size, signed)
+  local r = rnd(6)
+  if size < 8 and r <= 3 then
+    local bits = 8 * size
+    if not signed then return r == 1 and -1 or (1 << bits) end
+    return r == 1 and -(1 << (bits - 1)) - 1 or (1 << (bits - 1))
+  end
+  if r == 4 then return "abc" end
+  if r == 5 then return 1.5 end
+  return {}
+end
+
+local FLOATS = {
+  0.0, -0.0, 1.5, -2.25, 1 / 0, -1 / 0, 0 / 0, math.pi, -math.pi,
+  3.4028234663852886e38,        -- FLT_MAX
+  0x1.ffffffp127,               -- FLT_MAX and half an ulp: rounds to inf
+  0x1.ffffffp127 - 2.0 ^ 75,    -- just below: rounds to FLT_MAX
+  -0x1.ffffffp127, 1e39, -1e39, 2.0 ^ -149, 2.0 ^ -150, 1e-50,
+  2.0 ^ 1023, 4.9e-324,
+}
+
+local function goodfloat()
+  local r = rnd(6)
+  if r <= 2 then return FLOATS[rnd(#FLOATS)] end
+  if r == 3 then return rnd(-1000, 1000) end  -- an integer
+  if r == 4 then return "1.25" end             -- a numeric string
+  return (rnd() - 0.5) * 10.0 ^ rnd(-40, 40)
+end
+
+local function badfloat()
+  local r = rnd(3)
+  if r == 1 then return "x" end
+  if r == 2 then return {} end
+  return true
+end
+
+local function badstring()
+  return rnd(2) == 1 and {} or true
+end
+
+-- Options that X can align to (X then consumes them).
+local ALIGNABLE = { "i", "i2", "i3", "i8", "I16", "h", "H", "l", "j", "T",
+                    "d", "n", "f", "b", "x", "s2", "s4", "i16" }
+
+-- Malformed or edge pieces, inserted into a format now and then.
+local WEIRD = { "y", "q", "%", "i0", "i17", "I99", "s0", "s17", "!0", "!17",
+                "!3", "!6", "!3i4", "!8i3", "c", "Xc2", "Xz", "X ", "X<", "XX",
+                "X!", "X", "\0", "\0y", "i99999999999", "Xi17" }
+
+local FIXED = { { "b", 1, true }, { "B", 1, false }, { "h", 2, true },
+                { "H", 2, false }, { "l", 8, true }, { "L", 8, false },
+                { "j", 8, true }, { "J", 8, false }, { "T", 8, false } }
+
+-- A random format and values for it: fmt, vals, nv.
+local function gen()
+  local parts, vals, nv = {}, {}, 0
+  local badvalues = rnd(8) == 1
+  local function val(good, bad, ...)
+    nv = nv + 1
+    if badvalues and rnd(4) == 1 then vals[nv] = bad(...)
+    else vals[nv] = good(...) end
+  end
+  local count = rnd(20) == 1 and rnd(30, 60) or rnd(1, 8)
+  for k = 1, count do
+    local r, p = rnd(100), nil
+    if r <= 20 then
+      local o = FIXED[rnd(#FIXED)]
+      p = o[1]
+      val(goodint, badint, o[2], o[3])
+    elseif r <= 35 then
+      local signed, n = rnd(2) == 1, rnd(0, 16)
+      p = (signed and "i" or "I") .. (n > 0 and n or "")
+      val(goodint, badint, n > 0 and n or 4, signed)
+    elseif r <= 45 then
+      p = ({ "f", "d", "n" })[rnd(3)]
+      val(goodfloat, badfloat)
+    elseif r <= 52 then
+      local n = rnd(0, 16)
+      p = "s" .. (n > 0 and n or "")
+      local len = rnd(0, 20)
+      if n == 1 and rnd(4) == 1 then
+        len = badvalues and rnd(2) == 1 and 256 or 255
+      end
+      val(randbytes, badstring, len)
+    elseif r <= 57 then
+      p = "z"
+      val(function() return randbytes(rnd(0, 12), true) end,
+          function() return rnd(2) == 1 and "a\0b" or {} end)
+    elseif r <= 65 then
+      local n = rnd(0, 12)
+      p = "c" .. n
+      val(function()
+            if n >= 2 and rnd(10) == 1 then return rnd(10, 99) end  -- a number
+            return randbytes(rnd(0, n))
+          end,
+          function() return randbytes(n + rnd(1, 3)) end)
+    elseif r <= 70 then
+      p = "x"
+    elseif r <= 77 then
+      p = "X" .. ALIGNABLE[rnd(#ALIGNABLE)]
+    elseif r <= 85 then
+      p = ({ "<", ">", "=" })[rnd(3)]
+    elseif r <= 93 then
+      p = "!" .. ({ "", "1", "2", "4", "8", "16" })[rnd(6)]
+    else
+      p = " "
+    end
+    parts[k] = p
+  end
+  if rnd(10) == 1 then
+    table.insert(parts, rnd(#parts + 1), WEIRD[rnd(#WEIRD)])
+  end
+  local r = rnd(30)
+  if r == 1 and nv > 0 then nv = nv - 1          -- a value missing
+  elseif r == 2 then nv = nv + 1; vals[nv] = 7    -- one too many: ignored
+  end
+  return table.concat(parts), vals, nv
+end
+
+-- }}======================================================
+
+
+-- {{======================================================
+-- The two differential checks
+
+local function newmap(content)
+  local mm = assert(mmap.mmap(-1, #content))
+  mm:write(content)
+  return mm
+end
+
+-- mm:pack(fmt, off, ...) against string.pack(("x"):rep(off) .. fmt, ...).
+-- The map holds random bytes, and is sometimes too short for the data.
+local function check_pack(fmt, vals, nv, off)
+  local theirs = outcome(pcall(string.pack, ("x"):rep(off) .. fmt,
+                               table.unpack(vals, 1, nv)))
+  local want = theirs.ok and theirs[1]:sub(off + 1)
+  local size = off + (want and #want or rnd(0, 16)) + rnd(0, 4)
+  local short = want and #want > 0 and off + #want > 1 and rnd(8) == 1
+  if short then size = rnd(math.max(off, 1), off + #want - 1) end
+  if size == 0 then size = 1 end
+  local fill = randbytes(size)
+  local mm = newmap(fill)
+  local ours = outcome(pcall(function()
+    return mm:pack(fmt, off, table.unpack(vals, 1, nv))
+  end))
+  local after = mm:slice()
+  mm:close()
+  local what = ("pack at %d of %s"):format(off, showlist(vals, nv))
+  if theirs.ok and not short then
+    if not ours.ok then fail(what, fmt, "raised " .. ours.msg) end
+    if ours.n ~= 1 or ours[1] ~= off + #want then
+      fail(what, fmt, ("returned %s, not %d"):format(show(ours[1]), off + #want))
+    end
+    local expect = fill:sub(1, off) .. want .. fill:sub(off + #want + 1)
+    if after ~= expect then
+      fail(what, fmt, ("wrote %s, not %s"):format(show(after), show(expect)))
+    end
+    return
+  end
+  if ours.ok then
+    fail(what, fmt, "succeeded where it should raise " ..
+         (short and H.MSG.data or theirs.msg))
+  end
+  local msg, argno = H.MSG.data, nil
+  if not theirs.ok then msg, argno = theirs.msg, pack_arg(theirs.arg) end
+  if ours.msg ~= msg or ours.arg ~= argno then
+    fail(what, fmt, ("raised %q (argument %s), not %q (argument %s)")
+         :format(ours.msg, tostring(ours.arg), msg, tostring(argno)))
+  end
+  if after ~= fill then fail(what, fmt, "changed the map while raising") end
+end
+
+-- mm:unpack(fmt, off) over a map of exactly subject, against
+-- string.unpack(fmt, subject, init) (init: off + 1, or off when negative).
+local function check_unpack(fmt, subject, off)
+  if #subject == 0 then return end
+  local mm = newmap(subject)
+  local theirs = outcome(pcall(string.unpack, fmt, subject,
+                               off >= 0 and off + 1 or off))
+  local ours = outcome(pcall(function() return mm:unpack(fmt, off) end))
+  mm:close()
+  local what = ("unpack at %d of %s"):format(off, show(subject))
+  if theirs.ok then
+    if not ours.ok then fail(what, fmt, "raised " .. ours.msg) end
+    if ours.n ~= theirs.n then
+      fail(what, fmt, ("%d values, not %d"):format(ours.n, theirs.n))
+    end
+    for i = 1, theirs.n - 1 do
+      if not same(ours[i], theirs[i]) then
+        fail(what, fmt, ("value %d is %s, not %s")
+             :format(i, show(ours[i]), show(theirs[i])))
+      end
+    end
+    if ours[ours.n] ~= theirs[theirs.n] - 1 then
+      fail(what, fmt, ("next offset %s, not %d")
+           :format(show(ours[ours.n]), theirs[theirs.n] - 1))
+    end
+    return
+  end
+  if ours.ok then fail(what, fmt, "succeeded where it should raise " .. theirs.msg) end
+  if ours.msg ~= theirs.msg or ours.arg ~= unpack_arg(theirs.arg) then
+    fail(what, fmt, ("raised %q (argument %s), not %q (argument %s)")
+         :format(ours.msg, tostring(ours.arg), theirs.msg,
+                 tostring(unpack_arg(theirs.arg))))
+  end
+end
+
+-- }}======================================================
+
+
+describe("pack and unpack, against string.pack and string.unpack", function()
+  it(("agree on %d random formats and values"):format(FORMATS), function()
+    math.randomseed(SEED)
+    local packed = 0
+    for _ = 1, FORMATS do
+      local fmt, vals, nv = gen()
+      check_pack(fmt, vals, nv, 0)
+      check_pack(fmt, vals, nv, rnd(1, 17))
+      local ok, s = pcall(string.pack, fmt, table.unpack(vals, 1, nv))
+      if ok then
+        packed = packed + 1
+        check_unpack(fmt, s, 0)
+        -- after k bytes: alignment counts from the start of the map
+        local k = rnd(1, 17)
+        local subject = randbytes(k) .. s
+        check_unpack(fmt, subject, k)
+        check_unpack(fmt, subject, k - #subject)  -- the same, from the end
+        if #s > 0 then
+          check_unpack(fmt, s:sub(1, rnd(0, #s - 1)), 0)  -- too short
+        end
+      end
+      -- arbitrary bytes: big integers that do not fit, unfinished strings
+      local junk = randbytes(rnd(1, 48))
+      check_unpack(fmt, junk, rnd(0, #junk))
+    end
+    -- most formats must have packed, or the comparison proves little
+    assert.is_true(packed > FORMATS // 2, ("only %d formats packed"):format(packed))
+  end)
+
+  it("agree on every option alone, at every offset of a small map", function()
+    math.randomseed(SEED + 1)
+    local options = { "b", "B", "h", "H", "l", "L", "j", "J", "T", "f", "d",
+                      "n", "z", "x", "c0", "c3", "s1", "s", "i", "I" }
+    for n = 1, 16 do
+      options[#options + 1] = "i" .. n
+      options[#options + 1] = "I" .. n
+      options[#options + 1] = "s" .. n
+    end
+    local subject = randbytes(40)
+    subject = subject:sub(1, 20) .. "\0" .. subject:sub(22)
+    for _, o in ipairs(options) do
+      for _, prefix in ipairs({ "<", ">", "=", "!", "!2<", "!4>", "!16" }) do
+        for off = 0, #subject, H.VALGRIND and 7 or 1 do
+          check_unpack(prefix .. o, subject, off)
+          check_unpack(prefix .. "X" .. (o == "z" and "i" or o) .. o, subject, off)
+        end
+      end
+    end
+  end)
+
+  it("the quick path for one integer agrees with the general one", function()
+    math.randomseed(SEED + 2)
+    local mm = H.anon(randbytes(64))
+    for _, o in ipairs({ "b", "B", "h", "H", "l", "L", "j", "J", "T", "i", "I",
+                         "i1", "i2", "i3", "i5", "i7", "i8", "I1", "I3", "I6",
+                         "I8" }) do
+      for _, order in ipairs({ "", "<", ">", "=" }) do
+        local fmt = order .. o
+        for off = 0, 64, H.VALGRIND and 5 or 1 do
+          local quick = outcome(pcall(function() return mm:unpack(fmt, off) end))
+          local general = outcome(pcall(function() return mm:unpack(fmt .. " ", off) end))
+          assert.are.same(general, quick)
+        end
+      end
+    end
+  end)
+end)
+
+
+describe("pack", function()
+  after_each(function() H.cleanup() end)
+
+  it("returns the offset after the data; a negative offset counts from the end", function()
+    local mm = H.anon(("."):rep(16))
+    assert.are.equal(4, mm:pack("<i4", 0, 0x64636261))
+    assert.are.equal("abcd", mm:slice(0, 4))
+    assert.are.equal(16, mm:pack(">I2", -2, 0x4142))
+    assert.are.equal("AB", mm:slice(14))
+    assert.are.equal(16, mm:pack("", 16))
+    assert.are.equal(3, mm:pack("", -13))
+    assert.are.equal(12, mm:pack("z", -8, "xyz"))
+    assert.are.equal("abcd....xyz\0..AB", mm:slice())
+  end)
+
+  it("aligns to the start of the map, not to the offset", function()
+    local mm = H.anon(("."):rep(32))
+    assert.are.equal(8, mm:pack("<!4 i4", 1, 7))
+    assert.are.equal(".\0\0\0\7\0\0\0", mm:slice(0, 8))
+    assert.are.equal(24, mm:pack("<!8 b Xd j", 8, 1, 2))
+    assert.are.equal("\1" .. ("\0"):rep(7) .. "\2" .. ("\0"):rep(7), mm:slice(8, 24))
+    -- string.pack, aligning to its own start, would not pad at all here
+    assert.are.equal("\7\0\0\0", string.pack("<!4 i4", 7))
+    assert.are.same({ 7, 8 }, { mm:unpack("<!4 i4", 1) })
+    assert.are.same({ 1, 2, 24 }, { mm:unpack("<!8 b Xd j", 8) })
+  end)
+
+  it("writes nothing when a value after good ones is bad", function()
+    local fill = ("\170"):rep(32)
+    local mm = H.anon(fill)
+    H.raises("bad argument #5 to 'pack' (integer overflow)",
+             function() return mm:pack("<i4 i4 i1", 0, 1, 2, 300) end)
+    H.raises("bad argument #4 to 'pack' (number expected, got string)",
+             function() return mm:pack("<i4 d i4", 0, 1, "x", 3) end)
+    H.raises("bad argument #4 to 'pack' (string contains zeros)",
+             function() return mm:pack("i4 z", 0, 1, "a\0") end)
+    H.raises("bad argument #3 to 'pack' (string longer than given size)",
+             function() return mm:pack("c2 i4", 0, "abc", 1) end)
+    H.raises("bad argument #4 to 'pack' (string length does not fit in given size)",
+             function() return mm:pack("b s1", 0, 1, ("x"):rep(256)) end)
+    H.raises("bad argument #4 to 'pack' (unsigned overflow)",
+             function() return mm:pack("B B", 0, 1, -1) end)
+    H.raises("bad argument #4 to 'pack' (number expected, got nil)",
+             function() return mm:pack("i4 i4", 0, 1) end)
+    H.raises("invalid format option 'y'",
+             function() return mm:pack("i4 i4 y", 0, 1, 2) end)
+    H.raises("bad argument #1 to 'pack' (format asks for alignment not power of 2)",
+             function() return mm:pack("i4 !3 i4", 0, 1, 2) end)
+    assert.are.equal(fill, H.all(mm))
+  end)
+
+  it("writes nothing, raising 'data out of range', when the data does not fit", function()
+    local fill = ("\170"):rep(32)
+    local mm = H.anon(fill)
+    H.raises(H.MSG.data, function() return mm:pack("c40", 0, "") end)
+    H.raises(H.MSG.data, function() return mm:pack("i4 i4", 28, 1, 2) end)
+    H.raises(H.MSG.data, function() return mm:pack("i4 i4", -6, 1, 2) end)
+    H.raises(H.MSG.data, function() return mm:pack("!8 b d", 24, 1, 2) end)
+    H.raises(H.MSG.data, function() return mm:pack("s4", 0, ("x"):rep(29)) end)
+    H.raises(H.MSG.data, function() return mm:pack("", 33) end)
+    H.raises(H.MSG.data, function() return mm:pack("", -33) end)
+    H.raises(H.MSG.data, function() return mm:pack("b", math.maxinteger, 1) end)
+    H.raises(H.MSG.data, function() return mm:pack("b", math.mininteger, 1) end)
+    local ones = {}
+    for i = 1, 100 do ones[i] = 1 end
+    H.raises(H.MSG.data, function() return mm:pack(("b"):rep(100), 0, table.unpack(ones)) end)
+    assert.are.equal(fill, H.all(mm))
+    -- the value errors come first, as argument checks
+    H.raises("integer overflow", function() return mm:pack("b", 100, 1000) end)
+    assert.are.equal(32, mm:pack("c32", 0, "exactly"))
+  end)
+
+  it("takes long formats (more items than it holds on the C stack)", function()
+    local mm = H.anon(("."):rep(1000))
+    local fmt = ("<i2 z "):rep(50)
+    local vals = {}
+    for i = 1, 50 do vals[2 * i - 1], vals[2 * i] = i, ("v" .. i) end
+    local want = string.pack(fmt, table.unpack(vals))
+    assert.are.equal(#want, mm:pack(fmt, 0, table.unpack(vals)))
+    assert.are.equal(want, mm:slice(0, #want))
+    local got = { mm:unpack(fmt) }
+    assert.are.equal(#want, table.remove(got))
+    assert.are.same(vals, got)
+    -- the same on a map too short for it: nothing written
+    local small = H.anon(("."):rep(20))
+    H.raises(H.MSG.data, function() return small:pack(fmt, 0, table.unpack(vals)) end)
+    assert.are.equal(("."):rep(20), H.all(small))
+  end)
+
+  it("writes and reads long strings", function()
+    local big = randbytes(100000)
+    local mm = H.anon(("\0"):rep(100008))
+    assert.are.equal(100008, mm:pack("<s8", 0, big))
+    assert.are.same({ big, 100008 }, { mm:unpack("<s8") })
+    assert.are.same({ big:sub(1, 99999), 100007 }, { mm:unpack("c99999", 8) })
+  end)
+
+  it("survives a finalizer that closes the map in the middle of a call", function()
+    -- every allocation a call makes (its buffers, numbers made strings)
+    -- may run finalizers: one closing the map must leave a clean error
+    local outcomes, numbers = {}, {}
+    for i = 1, 40 do numbers[i] = i end  -- made strings by "s": allocations
+    collectgarbage("incremental", 0, 1000)  -- a step at every allocation
+    for _ = 1, H.VALGRIND and 10 or 100 do
+      local mm = assert(mmap.mmap(-1, 4096))
+      setmetatable({}, { __gc = function() mm:close() end })
+      local ok, err = pcall(function()
+        for _ = 1, 50 do
+          mm:unpack(("c100 "):rep(20))
+          mm:pack(("s"):rep(40), 0, table.unpack(numbers))
+        end
+      end)
+      outcomes[ok and "ok" or parse_err(err)] = true
+      mm:close()
+    end
+    collectgarbage("incremental", 200, 100)
+    collectgarbage()
+    for k in pairs(outcomes) do
+      assert.truthy(k == "ok" or k == H.MSG.closed, k)
+    end
+  end)
+
+  it("does not move the position", function()
+    local mm = H.anon(("."):rep(16))
+    mm:seek(5)
+    mm:pack("i4", 0, 1)
+    mm:unpack("i4", 8)
+    assert.are.equal(5, mm:tell())
+  end)
+end)
+
+
+describe("unpack", function()
+  after_each(function() H.cleanup() end)
+
+  it("defaults to offset 0 and returns the offset after the values", function()
+    local mm = H.anon(string.pack("<i4 z d", -7, "hi", 0.5))
+    assert.are.same({ -7, "hi", 0.5, 15 }, { mm:unpack("<i4 z d") })
+    assert.are.same({ "hi", 7 }, { mm:unpack("z", 4) })
+    assert.are.same({ "\249\255\255\255hi", 7 }, { mm:unpack("z", nil) })
+    assert.are.same({ 15 }, { mm:unpack("", 15) })
+    assert.are.same({ 0.5, 15 }, { mm:unpack("<d", -8) })
+  end)
+
+  it("keeps integers and floats apart, as string.unpack does", function()
+    local mm = H.anon(string.pack("<j d f", 3, 3.0, 3.0))
+    local a, b, c = mm:unpack("<j d f")
+    assert.are.equal("integer", math.type(a))
+    assert.are.equal("float", math.type(b))
+    assert.are.equal("float", math.type(c))
+  end)
+
+  it("raises for an offset outside the map, where string.unpack would clamp a negative one", function()
+    local mm = H.anon("abcdefgh")
+    local msg = "bad argument #2 to 'unpack' (initial position out of string)"
+    H.raises(msg, function() return mm:unpack("b", 9) end)
+    H.raises(msg, function() return mm:unpack("b", -9) end)
+    H.raises(msg, function() return mm:unpack("b", math.mininteger) end)
+    H.raises(msg, function() return mm:unpack("b", math.maxinteger) end)
+    -- the one deliberate difference: string.unpack takes -9 as 1
+    assert.are.equal(("a"):byte(), (string.unpack("b", "abcdefgh", -9)))
+    H.raises("bad argument #2 to 'unpack' (data string too short)",
+             function() return mm:unpack("b", 8) end)
+    H.raises("bad argument #2 to 'unpack' (number has no integer representation)",
+             function() return mm:unpack("b", 1.5) end)
+  end)
+
+  it("raises string.unpack's errors", function()
+    local mm = H.anon(("\255"):rep(9) .. "abc")
+    H.raises("9-byte integer does not fit into Lua Integer", function() return mm:unpack("I9") end)
+    assert.are.same({ -1, 9 }, { mm:unpack("i9") })
+    H.raises("bad argument #2 to 'unpack' (unfinished string for format 'z')",
+             function() return mm:unpack("z", 9) end)
+    H.raises("bad argument #2 to 'unpack' (data string too short)",
+             function() return mm:unpack("s1") end)
+    H.raises("missing size for format option 'c'", function() return mm:unpack("c") end)
+    H.raises("integral size (17) out of limits [1,16]", function() return mm:unpack("i17") end)
+    H.raises("bad argument #1 to 'unpack' (invalid next option for option 'X')",
+             function() return mm:unpack("Xc1") end)
+  end)
+
+  it("returns as many values as string.unpack, and fails past the stack's limit as it does", function()
+    if H.VALGRIND then return end
+    local fmt = ("c0"):rep(1000001)
+    local mm = H.anon("x")
+    local _, theirs = pcall(string.unpack, fmt, "x")
+    H.raises(parse_err(theirs), function() return mm:unpack(fmt) end)
+    assert.are.equal(50001, select("#", mm:unpack(("c0"):rep(50000))))
+  end)
+end)
+
+
+describe("pack and unpack: order of the checks", function()
+  after_each(function() H.cleanup() end)
+
+  it("a closed map raises before the arguments are looked at", function()
+    local mm = H.anon("abcd")
+    mm:close()
+    H.raises(H.MSG.closed, function() return mm:pack(nil) end)
+    H.raises(H.MSG.closed, function() return mm:unpack({}) end)
+    H.raises(H.MSG.closed, function() return mm:pack("i4", 0, 1) end)
+    H.raises(H.MSG.closed, function() return mm:unpack("i4") end)
+  end)
+
+  it("then the types of the arguments", function()
+    local mm = H.anon("abcdefgh")
+    H.raises("bad argument #1 to 'pack' (string expected, got nil)",
+             function() return mm:pack(nil, 0) end)
+    H.raises("bad argument #2 to 'pack' (number expected, got no value)",
+             function() return mm:pack("i4") end)
+    H.raises("bad argument #2 to 'pack' (number has no integer representation)",
+             function() return mm:pack("i4", 0.5, 1) end)
+    H.raises("bad argument #1 to 'unpack' (string expected, got table)",
+             function() return mm:unpack({}) end)
+    H.raises("bad argument #2 to 'unpack' (number expected, got string)",
+             function() return mm:unpack("i4", "x") end)
+  end)
+
+  it("a read-only map: values and format are checked first, then read-only, then bounds", function()
+    local mm = H.readonly("abcdefgh")
+    H.raises("bad argument #3 to 'pack' (number expected, got string)",
+             function() return mm:pack("i4", 0, "x") end)
+    H.raises("invalid format option 'y'", function() return mm:pack("y", 0) end)
+    H.raises(H.MSG.readonly, function() return mm:pack("i4", 0, 1) end)
+    H.raises(H.MSG.readonly, function() return mm:pack("i4", 100, 1) end)
+    H.raises(H.MSG.readonly, function() return mm:pack("", 0) end)
+    assert.are.equal("abcdefgh", mm:slice())
+    assert.are.same({ "abcdefgh", 8 }, { mm:unpack("c8") })
+  end)
+
+  it("a map that cannot be read: unpack raises 'mmap is not readable' after the types, before the bounds", function()
+    local m = H.keep(assert(mmap.mmap(-1, 10, nil, 0)))
+    H.raises("bad argument #2 to 'unpack' (number expected, got string)",
+             function() return m:unpack("i4", "x") end)
+    H.raises(H.MSG.unreadable, function() return m:unpack("i4") end)
+    H.raises(H.MSG.unreadable, function() return m:unpack("i4", 100) end)
+    H.raises(H.MSG.unreadable, function() return m:unpack("y") end)
+    H.raises(H.MSG.readonly, function() return m:pack("i4", 0, 1) end)
+  end)
+
+  it("a write-only map packs but does not unpack", function()
+    local m = H.keep(assert(mmap.mmap(-1, 10, mmap.MAP_SHARED, mmap.PROT_WRITE)))
+    assert.are.equal(4, m:pack("<i4", 0, 7))
+    H.raises(H.MSG.unreadable, function() return m:unpack("<i4") end)
+  end)
+end)
+
+
+-- The file shrinks underneath the map: pack and unpack raise the bus error
+-- with the offset of the first byte they needed that the file lost, write
+-- nothing, and the map lives on (as in guard_spec.lua).
+describe("pack and unpack: the bus-error guard", function()
+  local SIZE = 8 * P
+  local BACKED = 3 * P  -- after truncating to 2 pages + 100 bytes
+  local mm, path
+  before_each(function()
+    path = H.tmpfile(("abcdefgh"):rep(SIZE // 8))
+    mm = assert(mmap.open(path, "r+"))
+    H.truncate(path, 2 * P + 100)
+  end)
+  after_each(function()
+    mm:close()
+    H.cleanup()
+  end)
+
+  local cases = {
+    { "unpack of one integer", function(m) return m:unpack("<i4", BACKED) end, BACKED },
+    { "unpack of one integer, farther in", function(m) return m:unpack("<j", SIZE - 8) end, SIZE - 8 },
+    { "unpack across the end of the backing",
+      function(m) return m:unpack("<i4 i4", BACKED - 4) end, BACKED },
+    { "unpack of a float", function(m) return m:unpack("d", BACKED + 8) end, BACKED + 8 },
+    { "unpack of z", function(m) return m:unpack("z", BACKED) end, BACKED },
+    { "unpack of s4", function(m) return m:unpack("<s4", BACKED) end, BACKED },
+    { "unpack of a string copied out later",
+      function(m) return m:unpack("<I4 c10", BACKED - 4) end, BACKED },
+    { "unpack of c, from a backed page into a lost one",
+      function(m) return m:unpack("c100", BACKED - 50) end, BACKED },
+    { "pack of one integer", function(m) return m:pack("<i4", BACKED, 1) end, BACKED },
+    { "pack across the end of the backing",
+      function(m) return m:pack("<i4 i4", BACKED - 4, 1, 2) end, BACKED },
+    { "pack of a long string", function(m) return m:pack("s", BACKED - 100, ("y"):rep(500)) end, BACKED },
+  }
+
+  for _, c in ipairs(cases) do
+    local name, op, n = c[1], c[2], c[3]
+    it(name .. " raises with offset " .. n .. " and writes nothing", function()
+      local before = mm:slice(0, BACKED)
+      local ok, err = pcall(op, mm)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find(buserror(n), 1, true), tostring(err))
+      ok, err = pcall(op, mm)
+      assert.is_false(ok)
+      assert.truthy(tostring(err):find(buserror(n), 1, true), tostring(err))
+      assert.are.equal(before, mm:slice(0, BACKED))
+      -- the map survives, and packs and unpacks where the file is
+      assert.are.same({ 97, 98, 99, 100, 4 }, { mm:unpack("BBBB") })
+      assert.are.equal(8, mm:pack("<i4 i4", 0, 1, 2))
+      assert.are.same({ 1, 2, 8 }, { mm:unpack("<i4 i4") })
+      assert.are.equal("mmap", mmap.type(mm))
+    end)
+  end
+
+  it("works again once the file grows back", function()
+    assert.is_false((pcall(mm.unpack, mm, "<i4", BACKED)))
+    H.truncate(path, SIZE)
+    assert.are.equal(BACKED + 4, mm:pack("<i4", BACKED, -5))
+    assert.are.same({ -5, BACKED + 4 }, { mm:unpack("<i4", BACKED) })
+  end)
+end)

@@ -1,0 +1,145 @@
+/*
+** mm_pack.h: string.pack formats over a map (SPEC 4: mm:pack, mm:unpack).
+** Plain C, no Lua API.
+**
+** The format language is Lua 5.4's (reference manual 6.4.2). A format is
+** read one option at a time by mmp_next, which also says how many zero
+** bytes of alignment come before the option; alignment is reckoned from
+** offset 0 of the map, so the caller passes absolute offsets.
+**
+** Unpacking is one call, mm_unpack, which parses and decodes the whole
+** format under one arming of the bus-error guard and hands back C values;
+** strings come back as (offset, length) in the map, for the caller to copy
+** out with mm_copyout. Packing is three steps: the caller takes each
+** option from mmp_next, fills in its value, and has mmp_measure check the
+** value and count its bytes; only when all of that succeeded, and the total
+** fits, does mm_pack write, again under one arming of the guard.
+**
+** The codes below extend mm_status (mm_core.h); mmp_message gives each its
+** text, with a %c or %d for the detail that comes with it.
+*/
+#ifndef MM_PACK_H
+#define MM_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mm_core.h"
+
+#define MMP_MAXINTSIZE 16  /* the largest integer size, i16 / I16 / s16 */
+
+typedef enum mmp_kind {
+  MMP_END,     /* the format is done */
+  MMP_INT,     /* b h i[n] l j: signed integer */
+  MMP_UINT,    /* B H I[n] L J T: unsigned integer */
+  MMP_FLOAT,   /* f */
+  MMP_DOUBLE,  /* d n (a lua_Number is a double) */
+  MMP_CHAR,    /* c[n]: a string of exactly n bytes */
+  MMP_STRING,  /* s[n]: a string after its length, an n-byte unsigned */
+  MMP_ZSTR,    /* z: a string and a terminating zero byte */
+  MMP_PAD,     /* x: one zero byte */
+  MMP_NONE     /* X[op], spaces, < > = ![n]: nothing but alignment */
+} mmp_kind;
+
+enum mmp_status {
+  MMP_EOPTION = 64,   /* invalid format option '%c' */
+  MMP_ELIMITS,        /* integral size (%d) out of limits [1,16] */
+  MMP_EALIGN,         /* format asks for alignment not power of 2 */
+  MMP_ENEXT,          /* invalid next option for option 'X' */
+  MMP_EMISSING,       /* missing size for format option 'c' */
+  MMP_ESHORT,         /* data string too short */
+  MMP_EUNFINISHED,    /* unfinished string for format 'z' */
+  MMP_EFIT,           /* %d-byte integer does not fit into Lua Integer */
+  MMP_EOVERFLOW,      /* integer overflow */
+  MMP_EUNSIGNED,      /* unsigned overflow */
+  MMP_ELENGTH,        /* string length does not fit in given size */
+  MMP_ELONGER,        /* string longer than given size */
+  MMP_EZEROS,         /* string contains zeros */
+  MMP_EMANY           /* more values than the caller has room for */
+};
+
+/* Which argument string.pack / string.unpack blames for an error. */
+enum {
+  MMP_BLAME_NONE,     /* raised without "bad argument" */
+  MMP_BLAME_FORMAT,   /* the format */
+  MMP_BLAME_DATA      /* unpack: the data (our offset); pack: the value */
+};
+
+/* The state of a format being read; it ends at its first '\0'. */
+typedef struct mmp_format {
+  const char *p;      /* the next character */
+  int little;         /* byte order now in force */
+  int maxalign;       /* set by '!' */
+} mmp_format;
+
+/* One option, as mmp_next gives it. */
+typedef struct mmp_option {
+  unsigned char kind;    /* mmp_kind */
+  unsigned char little;  /* its byte order */
+  unsigned char pad;     /* zero bytes before it, for alignment (< 16) */
+  int size;              /* fixed bytes: c's n, s's length prefix, z's 0 */
+} mmp_option;
+
+/* A value to pack: the option and what the caller took from its argument. */
+typedef struct mmp_item {
+  mmp_option opt;
+  union {
+    int64_t i;                                /* MMP_INT, MMP_UINT */
+    double d;                                 /* MMP_FLOAT, MMP_DOUBLE */
+    struct { const char *s; size_t len; } str;  /* MMP_CHAR .. MMP_ZSTR */
+  } v;
+} mmp_item;
+
+/* A value unpacked: an integer, a float, or a string of the map. */
+typedef struct mmp_value {
+  unsigned char kind;  /* MMP_INT, MMP_DOUBLE or MMP_CHAR */
+  union {
+    int64_t i;
+    double d;
+    struct { size_t at, len; } str;
+  } v;
+} mmp_value;
+
+const char *mmp_message(int status);
+int mmp_blame(int status);
+
+/*
+** Begin reading fmt; each mmp_next then gives the next option, with the
+** padding it needs when it would start at offset pos (kind MMP_END at the
+** end), or returns an error code of this file (and *detail). mmp_single
+** says whether fmt is one integer option of at most 8 bytes and nothing
+** else (a byte order may come first), and gives it: a quick path.
+*/
+void mmp_init(mmp_format *f, const char *fmt);
+int mmp_next(mmp_format *f, uint64_t pos, mmp_option *o, int *detail);
+int mmp_single(const char *fmt, mmp_option *o);
+
+/* What mm_unpack found. */
+typedef struct mmp_result {
+  size_t n;     /* values decoded */
+  size_t next;  /* the offset reached */
+  int detail;   /* for the message of an error code of this file */
+} mmp_result;
+
+/*
+** Unpack fmt from offset pos (<= m->size) into at most cap values: MM_OK,
+** MM_EBUS, or a code of this file; *res is filled in unless MM_EBUS.
+*/
+int mm_unpack(const mm_map *m, const char *fmt, size_t pos, mmp_value *vals,
+              size_t cap, mmp_result *res);
+
+/* The quick path: the integer of option o (from mmp_single) at offset at,
+   whose o->size bytes the caller checked are in the map. */
+int mm_unpack_int(const mm_map *m, size_t at, const mmp_option *o,
+                  int64_t *v);
+
+/* Check an item's value and add its bytes, padding included, to *total. */
+int mmp_measure(const mmp_item *it, uint64_t *total);
+
+/* Write n measured items, total bytes in all, at offset at (the caller
+   checked that they fit): MM_OK, or MM_EBUS with nothing written unless
+   the file lost a page only on the write (a full disk under a hole). */
+int mm_pack(mm_map *m, size_t at, const mmp_item *items, size_t n,
+            size_t total);
+
+#endif
