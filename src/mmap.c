@@ -54,8 +54,20 @@ static int result (lua_State *L, int status) {
 }
 
 
+/*
+** The map at argument 1. Every method and metamethod has the metatable as
+** its first upvalue, so this is luaL_checkudata without its registry
+** lookup: it runs on every call.
+*/
 static mm_map *checkmap (lua_State *L) {
-  return (mm_map *)luaL_checkudata(L, 1, MMAP_META);
+  void *m = lua_touserdata(L, 1);
+  int same = 0;
+  if (m != NULL && lua_getmetatable(L, 1)) {
+    same = lua_rawequal(L, -1, lua_upvalueindex(1));
+    lua_pop(L, 1);
+  }
+  if (!same) luaL_typeerror(L, 1, MMAP_META);
+  return (mm_map *)m;
 }
 
 
@@ -155,22 +167,19 @@ static int m_getbyte (lua_State *L, mm_map *m) {
 
 /* Numbers index bytes; strings name methods or "closed"; never raises else. */
 static int m_index (lua_State *L) {
-  mm_map *m = checkmap(L);
-  switch (lua_type(L, 2)) {
-    case LUA_TNUMBER:
-      return m_getbyte(L, m);
-    case LUA_TSTRING:
-      if (strcmp(lua_tostring(L, 2), "closed") == 0) {
-        lua_pushboolean(L, m->data == NULL);
-        return 1;
-      }
-      lua_pushvalue(L, 2);
-      lua_rawget(L, lua_upvalueindex(1));
+  int t = lua_type(L, 2);
+  if (t == LUA_TSTRING) {  /* a method, first: the common case, no check */
+    lua_pushvalue(L, 2);
+    if (lua_rawget(L, lua_upvalueindex(2)) != LUA_TNIL)
       return 1;
-    default:
-      lua_pushnil(L);
-      return 1;
+    if (strcmp(lua_tostring(L, 2), "closed") == 0)
+      lua_pushboolean(L, checkmap(L)->data == NULL);
+    return 1;
   }
+  if (t == LUA_TNUMBER)
+    return m_getbyte(L, checkmap(L));
+  lua_pushnil(L);
+  return 1;
 }
 
 
@@ -1101,13 +1110,19 @@ static const luaL_Reg funcs[] = {
 };
 
 
+/* Methods and metamethods get the metatable as upvalue 1 (see checkmap). */
 static void createmeta (lua_State *L) {
   luaL_newmetatable(L, MMAP_META);
-  luaL_setfuncs(L, meta, 0);
-  luaL_newlib(L, methods);
-  lua_pushcclosure(L, m_index, 1);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
+  lua_pushvalue(L, -1);
+  luaL_setfuncs(L, meta, 1);
+  luaL_newlibtable(L, methods);
+  lua_pushvalue(L, -2);
+  luaL_setfuncs(L, methods, 1);     /* stack: metatable, methods */
+  lua_pushvalue(L, -2);
+  lua_pushvalue(L, -2);
+  lua_pushcclosure(L, m_index, 2);  /* upvalues: metatable, methods */
+  lua_setfield(L, -3, "__index");
+  lua_pop(L, 2);
 }
 
 
