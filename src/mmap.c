@@ -11,6 +11,7 @@
 **          mmap.type(x), mmap._VERSION, constants
 ** Methods: close closed find rfind flush madvise move read read_byte readline
 **          resize seek seekable size tell write write_byte slice setslice
+**          (beyond Python) lines match gmatch unpack pack topointer
 ** Meta:    __index __newindex __len __tostring __close __gc
 */
 #define _POSIX_C_SOURCE 200809L  /* mm_sys.h: sigjmp_buf */
