@@ -71,8 +71,13 @@ check-asan: deps mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test spec/guard_te
 bench/guard: bench/guard.c src/mm_core.o src/mm_posix.o $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ bench/guard.c src/mm_core.o src/mm_posix.o
 
-bench: mmap.so bench/guard
-	@sh bench/run
+# The physical limit of find: glibc memmem/memchr over the same map.
+bench/memsearch: bench/memsearch.c
+	$(CC) $(CFLAGS) $(WARN) -o $@ bench/memsearch.c
+
+PYTHON ?= python3
+bench: mmap.so bench/guard bench/memsearch
+	@LUA=$(LUA) PYTHON=$(PYTHON) sh bench/run
 
 # Install what is missing when run as root on Debian; otherwise just say so.
 deps:
@@ -97,5 +102,5 @@ uninstall:
 	rm -f $(DESTDIR)$(INST_LIBDIR)/mmap.so
 
 clean:
-	rm -f mmap.so src/*.o $(TESTBINS) bench/guard
+	rm -f mmap.so src/*.o $(TESTBINS) bench/guard bench/memsearch
 	rm -rf build
