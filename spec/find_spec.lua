@@ -500,3 +500,64 @@ describe("find/rfind", function()
     end)
   end)
 end)
+
+-- find over maps long enough for the vectorised search of the platform
+-- layer (16 positions a step, then glibc memmem past a budget): the
+-- results must be string.find's (plain), shifted to 0-based.
+describe("find on larger maps", function()
+  after_each(function() H.cleanup() end)
+
+  local function lcg(seed)
+    return function(n)
+      seed = (seed * 1103515245 + 12345) % 2147483648
+      return seed % n
+    end
+  end
+
+  it("agrees with string.find on random haystacks and needles", function()
+    local rnd = lcg(4242)
+    local rounds = H.VALGRIND and 20 or 300
+    for _ = 1, rounds do
+      local n = 16 + rnd(3000)
+      local alpha = ({ "ab", "abc", "abcdefgh" })[rnd(3) + 1]
+      local t = {}
+      for i = 1, n do
+        local k = rnd(#alpha) + 1
+        t[i] = alpha:sub(k, k)
+      end
+      local hay = table.concat(t)
+      local mm = H.anon(hay)
+      for _ = 1, 10 do
+        local len = 2 + rnd(40)
+        local needle
+        if rnd(2) == 0 then  -- a piece of the haystack, sometimes altered
+          local at = rnd(#hay) + 1
+          needle = hay:sub(at, at + len - 1)
+          if rnd(3) == 0 then needle = needle .. "z" end
+        else
+          local u = {}
+          for i = 1, len do
+            local k = rnd(#alpha) + 1
+            u[i] = alpha:sub(k, k)
+          end
+          needle = table.concat(u)
+        end
+        local start = rnd(#hay)
+        local want = hay:find(needle, start + 1, true)
+        local got = mm:find(needle, start)
+        assert.are.equal(want and want - 1, got,
+          ("find(%q, %d) in %d bytes"):format(needle, start, #hay))
+      end
+    end
+  end)
+
+  it("stays right (and linear) on inputs that defeat the filter", function()
+    local n = H.VALGRIND and 20000 or 1000000
+    local hay = ("a"):rep(n - 1) .. "b"
+    local mm = H.anon(hay)
+    assert.are.equal(n - 20, mm:find(("a"):rep(19) .. "b", 0))
+    assert.are.equal(n - 2, mm:find("ab", 0))
+    assert.is_nil(mm:find(("a"):rep(30) .. "c", 0))
+    assert.are.equal(0, mm:find(("a"):rep(50), 0))
+  end)
+end)

@@ -323,8 +323,49 @@ int mms_guard_install (void) {
 /* }====================================================== */
 
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/*
+** memmem with an SSE2 filter: 16 candidate positions at a time, kept when
+** both the needle's first and last bytes match there; only those are
+** compared, inline (a call would clobber the xmm registers). Loads stay
+** inside [h, h + hlen). Past a budget of compared bytes linear in hlen,
+** glibc's linear-time memmem finishes, so no input makes this quadratic.
+*/
+static const void *filtered_memmem (const unsigned char *h, size_t hlen,
+                                    const unsigned char *n, size_t nlen) {
+  const __m128i first = _mm_set1_epi8((char)n[0]);
+  const __m128i last = _mm_set1_epi8((char)n[nlen - 1]);
+  size_t i = 0, budget = 4096 + hlen;
+  for (; i + nlen - 1 + 16 <= hlen; i += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)
+                                (h + i + nlen - 1));
+    unsigned mask = (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+    while (mask != 0) {
+      const unsigned char *c = h + i + (unsigned)__builtin_ctz(mask);
+      size_t k = 1;
+      while (k < nlen - 1 && c[k] == n[k]) k++;
+      if (k >= nlen - 1) return c;
+      if (budget < k) return memmem(h + i, hlen - i, n, nlen);
+      budget -= k;
+      mask &= mask - 1;
+    }
+  }
+  return memmem(h + i, hlen - i, n, nlen);
+}
+#endif
+
+
 const void *mms_memmem (const void *hay, size_t hlen, const void *needle,
                         size_t nlen) {
+#ifdef __SSE2__
+  if (nlen >= 2 && hlen >= nlen + 16)
+    return filtered_memmem((const unsigned char *)hay, hlen,
+                           (const unsigned char *)needle, nlen);
+#endif
   return memmem(hay, hlen, needle, nlen);
 }
 

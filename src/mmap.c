@@ -299,11 +299,25 @@ static int m_move (lua_State *L) {
 }
 
 
+/*
+** Reads up to a page skip luaL_Buffer's box: one copy less and no block to
+** allocate. Kept small: hosts may run Lua on small thread stacks.
+*/
+#define READ_STACK 4096
+
 /* Push n bytes from the position (n already clamped), advancing it. */
 static int pushread (lua_State *L, mm_map *m, size_t n) {
   luaL_Buffer b;
-  char *p = luaL_buffinitsize(L, &b, n);
-  int st = n ? mm_read(m, n, p) : MM_OK;
+  char *p;
+  int st;
+  if (n <= READ_STACK) {  /* one copy less, and no box to allocate */
+    char buf[READ_STACK];
+    if (n && (st = mm_read(m, n, buf)) != MM_OK) return failure(L, st);
+    lua_pushlstring(L, buf, n);
+    return 1;
+  }
+  p = luaL_buffinitsize(L, &b, n);
+  st = n ? mm_read(m, n, p) : MM_OK;
   if (st != MM_OK) return failure(L, st);
   luaL_pushresultsize(&b, n);
   return 1;
