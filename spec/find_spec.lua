@@ -514,7 +514,7 @@ describe("find on larger maps", function()
     end
   end
 
-  it("agrees with string.find on random haystacks and needles", function()
+  it("agrees with string.find on random haystacks and needles (find and rfind)", function()
     local rnd = lcg(4242)
     local rounds = H.VALGRIND and 20 or 300
     for _ = 1, rounds do
@@ -547,11 +547,18 @@ describe("find on larger maps", function()
         local got = mm:find(needle, start)
         assert.are.equal(want and want - 1, got,
           ("find(%q, %d) in %d bytes"):format(needle, start, #hay))
+        local last, at = nil, hay:find(needle, start + 1, true)
+        while at do
+          last = at
+          at = hay:find(needle, at + 1, true)
+        end
+        assert.are.equal(last and last - 1, mm:rfind(needle, start),
+          ("rfind(%q, %d) in %d bytes"):format(needle, start, #hay))
       end
     end
   end)
 
-  it("stays right (and linear) on inputs that defeat the filter", function()
+  it("stays right on inputs that defeat the filter", function()
     local n = H.VALGRIND and 20000 or 1000000
     local hay = ("a"):rep(n - 1) .. "b"
     local mm = H.anon(hay)
@@ -559,5 +566,9 @@ describe("find on larger maps", function()
     assert.are.equal(n - 2, mm:find("ab", 0))
     assert.is_nil(mm:find(("a"):rep(30) .. "c", 0))
     assert.are.equal(0, mm:find(("a"):rep(50), 0))
+    assert.are.equal(n - 20, mm:rfind(("a"):rep(19) .. "b", 0))
+    assert.are.equal(n - 51, mm:rfind(("a"):rep(50), 0))
+    assert.are.equal(0, mm:rfind(("a"):rep(50), 0, 50))
+    assert.is_nil(mm:rfind("ba", 0))
   end)
 end)

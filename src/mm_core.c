@@ -600,21 +600,6 @@ int mm_move (mm_map *m, int64_t dest, int64_t src, int64_t count) {
 }
 
 
-/* Highest k in [lo, hi] with data[k..k+n) == sub; -1 if none. */
-static int64_t rsearch (const unsigned char *data, size_t lo, size_t hi,
-                        const char *sub, size_t n) {
-  size_t end = hi + 1;  /* candidates are lo .. end-1 */
-  while (end > lo) {
-    const unsigned char *p = mms_memrchr(data + lo, (unsigned char)sub[0],
-                                         end - lo);
-    if (p == NULL) break;
-    if (memcmp(p, sub, n) == 0) return (int64_t)(p - data);
-    end = (size_t)(p - data);
-  }
-  return -1;
-}
-
-
 /* Search [a, b) (already clamped, b - a >= n > 0) under the guard. */
 static int search (const mm_map *m, const char *sub, size_t n, size_t a,
                    size_t b, int reverse, int64_t *found) {
@@ -622,12 +607,9 @@ static int search (const mm_map *m, const char *sub, size_t n, size_t a,
   mms_guard g;
   ARM(g, m);
   if (MMS_FAULTED(g)) return bus_error(m, a, b);
-  if (reverse)
-    *found = rsearch(m->data, a, b - n, sub, n);
-  else {
-    p = mms_memmem(m->data + a, b - a, sub, n);
-    *found = p ? (int64_t)(p - m->data) : -1;
-  }
+  p = reverse ? mms_memrmem(m->data + a, b - a, sub, n)
+              : mms_memmem(m->data + a, b - a, sub, n);
+  *found = p ? (int64_t)(p - m->data) : -1;
   MMS_DISARM();
   return MM_OK;
 }

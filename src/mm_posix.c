@@ -370,6 +370,62 @@ const void *mms_memmem (const void *hay, size_t hlen, const void *needle,
 }
 
 
-const void *mms_memrchr (const void *s, int c, size_t n) {
-  return memrchr(s, c, n);
+/* The last of the candidates 0 .. end-1 where the needle starts; NULL if none. */
+static const void *last_from (const unsigned char *h, size_t end,
+                              const unsigned char *n, size_t nlen) {
+  while (end > 0) {
+    const unsigned char *p = memrchr(h, n[0], end);
+    if (p == NULL) return NULL;
+    if (memcmp(p, n, nlen) == 0) return p;
+    end = (size_t)(p - h);
+  }
+  return NULL;
+}
+
+
+#ifdef __SSE2__
+/*
+** The filter of filtered_memmem run backwards, from the last candidate:
+** 16 candidates a step, kept when the needle's first and last bytes match
+** there, highest first. There is no linear-time reverse search in libc to
+** hand over to; like Python's rfind, the worst case is hlen * nlen.
+*/
+static const void *filtered_memrmem (const unsigned char *h, size_t hlen,
+                                     const unsigned char *n, size_t nlen) {
+  const __m128i first = _mm_set1_epi8((char)n[0]);
+  const __m128i last = _mm_set1_epi8((char)n[nlen - 1]);
+  size_t end = hlen - nlen + 1;  /* candidates are 0 .. end-1 */
+  while (end >= 16) {
+    size_t i = end - 16;
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(h + i));
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)
+                                (h + i + nlen - 1));
+    unsigned mask = (unsigned)_mm_movemask_epi8(
+        _mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+    while (mask != 0) {
+      unsigned bit = 31u - (unsigned)__builtin_clz(mask);
+      const unsigned char *c = h + i + bit;
+      size_t k = 1;
+      while (k < nlen - 1 && c[k] == n[k]) k++;
+      if (k >= nlen - 1) return c;
+      mask &= ~(1u << bit);
+    }
+    end = i;
+  }
+  return last_from(h, end, n, nlen);
+}
+#endif
+
+
+/* The last occurrence of needle (nlen >= 1) in hay; NULL if none. */
+const void *mms_memrmem (const void *hay, size_t hlen, const void *needle,
+                         size_t nlen) {
+  const unsigned char *h = (const unsigned char *)hay;
+  const unsigned char *n = (const unsigned char *)needle;
+  if (nlen > hlen) return NULL;
+  if (nlen == 1) return memrchr(h, n[0], hlen);
+#ifdef __SSE2__
+  if (hlen >= nlen + 16) return filtered_memrmem(h, hlen, n, nlen);
+#endif
+  return last_from(h, hlen - nlen + 1, n, nlen);
 }

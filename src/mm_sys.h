@@ -100,6 +100,7 @@ int mms_guard_install(void);
 /* Searching (libc extensions where the platform has them). */
 const void *mms_memmem(const void *hay, size_t hlen, const void *needle,
                        size_t nlen);
-const void *mms_memrchr(const void *s, int c, size_t n);
+const void *mms_memrmem(const void *hay, size_t hlen, const void *needle,
+                        size_t nlen);
 
 #endif
