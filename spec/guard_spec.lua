@@ -6,27 +6,15 @@ local H = require "helper"
 local mmap = require "mmap"
 
 local P = mmap.PAGESIZE
-local SIZE = 8 * P
-local BACKED = 3 * P   -- after truncating to 2 pages + 100 bytes, pages
-                       -- 0..2 are still backed (the last one partly)
+local SIZE, BACKED = 8 * P, 3 * P   -- see H.lost
 
 local function buserror(n)
-  return ("mmap: bus error at offset %d: the file shrank beneath the map or its disk is full")
-    :format(n)
-end
-
--- A file of SIZE bytes (no "\n" in it), mapped "r+", then truncated
--- underneath through a separate handle.
-local function shrunk()
-  local path = H.tmpfile(("abcdefgh"):rep(SIZE // 8))
-  local mm = assert(mmap.open(path, "r+"))
-  H.truncate(path, 2 * P + 100)
-  return mm, path
+  return H.MSG.bus:format(n)
 end
 
 describe("bus-error guard", function()
   local mm, path
-  before_each(function() mm, path = shrunk() end)
+  before_each(function() mm, path = H.lost() end)
   after_each(function()
     mm:close()
     H.cleanup()

@@ -167,6 +167,21 @@ function H.shrunk()
   return mm
 end
 
+-- A map ("r+", not kept) of a file of H.LOST.SIZE bytes (8 pages of
+-- "abcdefgh", no "\n") whose file is then truncated underneath, through a
+-- separate handle, to 2 pages + 100 bytes: pages 0..2 are still backed (the
+-- last one partly), and every access from H.LOST.BACKED on is a bus error.
+-- Returns the map and the path.
+H.LOST = {}
+function H.lost()
+  local P = require("mmap").PAGESIZE
+  H.LOST.SIZE, H.LOST.BACKED = 8 * P, 3 * P
+  local path = H.tmpfile(("abcdefgh"):rep(H.LOST.SIZE // 8))
+  local mm = luassert(require("mmap").open(path, "r+"))
+  H.truncate(path, 2 * P + 100)
+  return mm, path
+end
+
 -- The whole content of a map, read without moving its position.
 function H.all(mm)
   local pos = mm:tell()

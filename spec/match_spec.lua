@@ -607,14 +607,9 @@ describe("match/gmatch", function()
 end)
 
 describe("match/gmatch and the bus-error guard", function()
-  local SIZE = 8 * P
-  local BACKED = 3 * P  -- the file is truncated to 2 pages + 100 bytes
+  local SIZE, BACKED = 8 * P, 3 * P  -- see H.lost
   local mm, path
-  before_each(function()
-    path = H.tmpfile(("abcdefgh"):rep(SIZE // 8))
-    mm = assert(mmap.open(path, "r+"))
-    H.truncate(path, 2 * P + 100)
-  end)
+  before_each(function() mm, path = H.lost() end)
   after_each(function()
     mm:close()
     H.cleanup()

@@ -661,14 +661,9 @@ end)
 -- with the offset of the first byte they needed that the file lost, write
 -- nothing, and the map lives on (as in guard_spec.lua).
 describe("pack and unpack: the bus-error guard", function()
-  local SIZE = 8 * P
-  local BACKED = 3 * P  -- after truncating to 2 pages + 100 bytes
+  local SIZE, BACKED = 8 * P, 3 * P  -- see H.lost
   local mm, path
-  before_each(function()
-    path = H.tmpfile(("abcdefgh"):rep(SIZE // 8))
-    mm = assert(mmap.open(path, "r+"))
-    H.truncate(path, 2 * P + 100)
-  end)
+  before_each(function() mm, path = H.lost() end)
   after_each(function()
     mm:close()
     H.cleanup()
