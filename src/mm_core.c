@@ -630,11 +630,22 @@ int mm_find (const mm_map *m, const char *sub, size_t n,
 }
 
 
+/* The offset of a slice's last byte (count > 0). */
+static size_t slice_last (const mm_slice *s) {
+  return (size_t)((int64_t)s->start + (int64_t)(s->count - 1) * s->step);
+}
+
+
+size_t mm_slice_end (const mm_slice *s) {
+  if (s->count == 0) return 0;
+  return (s->step > 0 ? slice_last(s) : s->start) + 1;
+}
+
+
 /* A slice's fault, reported within the span from its lowest to highest byte. */
 static int slice_error (const mm_map *m, const mm_slice *s) {
-  size_t last = (size_t)((int64_t)s->start + (int64_t)(s->count - 1) * s->step);
-  return s->step > 0 ? bus_error(m, s->start, last + 1)
-                     : bus_error(m, last, s->start + 1);
+  return s->step > 0 ? bus_error(m, s->start, slice_last(s) + 1)
+                     : bus_error(m, slice_last(s), s->start + 1);
 }
 
 

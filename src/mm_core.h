@@ -114,6 +114,7 @@ int mm_seek(mm_map *m, int64_t off, int whence, int64_t *newpos);
 int mm_slice_resolve(const mm_map *m, const int64_t *start,
                      const int64_t *stop, const int64_t *step,
                      mm_slice *s);
+size_t mm_slice_end(const mm_slice *s);  /* one past its highest byte */
 
 /*
 ** Memory access: the only functions that touch m->data. Each runs under the

@@ -94,6 +94,17 @@ static void writable (lua_State *L, const mm_map *m) {
 }
 
 
+/*
+** After allocating a buffer for a result, before copying into it: the
+** allocation may have run a finalizer that closed or shrank the map, so
+** the bytes up to `end` must still be there.
+*/
+static void stillthere (lua_State *L, const mm_map *m, size_t end) {
+  if (m->data == NULL) failure(L, MM_ECLOSED);
+  if (end > m->size) failure(L, MM_EINDEX);
+}
+
+
 /* An optional integer: NULL when absent or nil (so nil means omitted). */
 static const int64_t *optint (lua_State *L, int arg, int64_t *v) {
   if (lua_isnoneornil(L, arg))
@@ -317,8 +328,8 @@ static int pushread (lua_State *L, mm_map *m, size_t n) {
     return 1;
   }
   p = luaL_buffinitsize(L, &b, n);
-  st = n ? mm_read(m, n, p) : MM_OK;
-  if (st != MM_OK) return failure(L, st);
+  stillthere(L, m, m->pos + n);
+  if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
   luaL_pushresultsize(&b, n);
   return 1;
 }
@@ -373,6 +384,7 @@ static int pushline (lua_State *L, mm_map *m, int keep) {
   else {
     luaL_Buffer b;
     char *p = luaL_buffinitsize(L, &b, n);
+    stillthere(L, m, m->pos + n);
     if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
     luaL_pushresultsize(&b, n - (!keep && p[n - 1] == '\n'));
   }
@@ -546,6 +558,7 @@ static int m_slice (lua_State *L) {
   readable(L, m);
   resolve(L, m, &bd, &s);
   p = luaL_buffinitsize(L, &b, s.count);
+  stillthere(L, m, mm_slice_end(&s));
   if (s.count && (st = mm_gather(m, &s, p)) != MM_OK) return failure(L, st);
   luaL_pushresultsize(&b, s.count);
   return 1;
@@ -769,8 +782,7 @@ static void pushbytes (lua_State *L, const mm_map *m, size_t at, size_t n) {
   int st;
   if (n > sizeof buf)  /* short values (most) need no Lua buffer */
     p = luaL_buffinitsize(L, &b, n);
-  if (m->data == NULL) failure(L, MM_ECLOSED);
-  if (at > m->size || n > m->size - at) failure(L, MM_EINDEX);
+  stillthere(L, m, at + n);
   st = n ? mm_copyout(m, at, n, p) : MM_OK;
   if (st != MM_OK) failure(L, st);
   if (p == buf)
