@@ -105,6 +105,27 @@ static void stillthere (lua_State *L, const mm_map *m, size_t end) {
 }
 
 
+/*
+** Push bytes [at, at + n) of the map as a string (a capture, an unpacked
+** string); short ones through a stack buffer, checked with stillthere
+** once the buffer exists.
+*/
+static void pushbytes (lua_State *L, const mm_map *m, size_t at, size_t n) {
+  luaL_Buffer b;
+  char buf[LUAL_BUFFERSIZE], *p = buf;
+  int st;
+  if (n > sizeof buf)  /* short values (most) need no Lua buffer */
+    p = luaL_buffinitsize(L, &b, n);
+  stillthere(L, m, at + n);
+  st = n ? mm_copyout(m, at, n, p) : MM_OK;
+  if (st != MM_OK) failure(L, st);
+  if (p == buf)
+    lua_pushlstring(L, buf, n);
+  else
+    luaL_pushresultsize(&b, n);
+}
+
+
 /* An optional integer: NULL when absent or nil (so nil means omitted). */
 static const int64_t *optint (lua_State *L, int arg, int64_t *v) {
   if (lua_isnoneornil(L, arg))
@@ -772,27 +793,6 @@ static int64_t patbound (int64_t v, size_t n) {
 
 
 /*
-** Push bytes [at, at + n) of the map as a string. An allocation may run a
-** finalizer that closes or shrinks the map, so it is checked again after
-** the buffer is made and before the bytes are copied.
-*/
-static void pushbytes (lua_State *L, const mm_map *m, size_t at, size_t n) {
-  luaL_Buffer b;
-  char buf[LUAL_BUFFERSIZE], *p = buf;
-  int st;
-  if (n > sizeof buf)  /* short values (most) need no Lua buffer */
-    p = luaL_buffinitsize(L, &b, n);
-  stillthere(L, m, at + n);
-  st = n ? mm_copyout(m, at, n, p) : MM_OK;
-  if (st != MM_OK) failure(L, st);
-  if (p == buf)
-    lua_pushlstring(L, buf, n);
-  else
-    luaL_pushresultsize(&b, n);
-}
-
-
-/*
 ** The values of mm_match's result, as string.match's: the captures, or the
 ** whole match when there is none; positions are 0-based offsets.
 */
@@ -948,29 +948,12 @@ static int packfailure (lua_State *L, int st, int detail, int arg) {
 }
 
 
-/*
-** Push bytes [at, at + len) of the map as a string. The buffer is made
-** first, and an allocation may run a finalizer that closes or shrinks the
-** map: it is looked at again just before the copy.
-*/
-static void pushpacked (lua_State *L, const mm_map *m, size_t at,
-                        size_t len) {
-  luaL_Buffer b;
-  char *p = luaL_buffinitsize(L, &b, len);
-  int st;
-  if (m->data == NULL) failure(L, MM_ECLOSED);
-  if (at > m->size || len > m->size - at) packfailure(L, MMP_ESHORT, 0, 3);
-  if (len > 0 && (st = mm_copyout(m, at, len, p)) != MM_OK) failure(L, st);
-  luaL_pushresultsize(&b, len);
-}
-
-
 static void pushunpacked (lua_State *L, const mm_map *m,
                           const mmp_value *v) {
   switch (v->kind) {
     case MMP_INT: lua_pushinteger(L, (lua_Integer)v->v.i); break;
     case MMP_DOUBLE: lua_pushnumber(L, (lua_Number)v->v.d); break;
-    default: pushpacked(L, m, v->v.str.at, v->v.str.len);
+    default: pushbytes(L, m, v->v.str.at, v->v.str.len);
   }
 }
 
