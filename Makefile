@@ -2,20 +2,35 @@
 #
 #   make                 build mmap.so in this directory
 #   make check           install missing packages (as root), build, run the specs
+#   make check-all       make check on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT in turn
 #   make check-valgrind  the same specs under valgrind memcheck
 #   make check-asan      the same specs against an ASan+UBSan build
+#   make static          libmmap.a, for C hosts that link the module in
 #   make demo            build, then run an example on a file it creates
 #   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
 #
+# LUA_VERSION is 5.1, 5.2, 5.3, 5.4 (the default) or jit (LuaJIT 2.1). Each
+# version builds in build/$(LUA_VERSION)/; ./mmap.so is a copy of the last
+# one built, so that `package.cpath = "./?.so;" .. package.cpath` finds it.
 # The warning flags are not part of CFLAGS so that `make CFLAGS=...` keeps them.
 
 LUA_VERSION ?= 5.4
+ifeq ($(LUA_VERSION),jit)
+LUA         ?= luajit
+LUA_INCDIR  ?= /usr/include/luajit-2.1
+LUA_LIB     ?= -lluajit-5.1
+LUA_ABI      = 5.1
+else
 LUA         ?= lua$(LUA_VERSION)
 LUA_INCDIR  ?= /usr/include/lua$(LUA_VERSION)
+LUA_LIB     ?= -llua$(LUA_VERSION)
+LUA_ABI      = $(LUA_VERSION)
+endif
 PREFIX      ?= /usr/local
-INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 BUSTED      ?= /usr/bin/busted
+B            = build/$(LUA_VERSION)
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -28,27 +43,55 @@ WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
 MYCFLAGS = $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR)
 
 SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c
-OBJS = $(SRCS:.c=.o)
-HDRS = src/lmmap.h src/mm_core.h src/mm_match.h src/mm_pack.h src/mm_sys.h
+OBJS = $(SRCS:src/%.c=$(B)/%.o)
+HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
+       src/mm_sys.h
 
-.PHONY: all check check-valgrind check-asan demo bench install uninstall clean deps
+.PHONY: all check check-all check-valgrind check-asan static demo bench \
+        install uninstall clean deps FORCE
 
 all: mmap.so
 
-mmap.so: $(OBJS)
+# A copy, renewed whenever it differs: switching LUA_VERSION must switch it.
+mmap.so: $(B)/mmap.so FORCE
+	@cmp -s $(B)/mmap.so $@ || cp $(B)/mmap.so $@
+
+$(B)/mmap.so: $(OBJS)
 	$(CC) $(LIBFLAG) $(NODELETE) $(LDFLAGS) -o $@ $(OBJS)
 
-src/%.o: src/%.c $(HDRS)
+$(B)/%.o: src/%.c $(HDRS)
+	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(MYCFLAGS) -c -o $@ $<
 
-# The core's own test: plain C, no Lua, sizes near the limits of int64_t.
-spec/core_test: spec/core_test.c src/mm_core.o src/mm_posix.o $(HDRS)
-	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.o src/mm_posix.o
+# For C hosts (examples/host/): the same objects, luaopen_mmap and the
+# lmmap_* accessors visible, everything else hidden.
+static: $(B)/libmmap.a
+	@cmp -s $(B)/libmmap.a libmmap.a || cp $(B)/libmmap.a libmmap.a
 
-# A C host embedding Lua: the guard under threads and host signal handlers.
-LUA_LIB ?= -llua$(LUA_VERSION)
-spec/guard_test: spec/guard_test.c
+$(B)/libmmap.a: $(OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(OBJS)
+
+CORE_OBJS = $(B)/mm_core.o $(B)/mm_posix.o
+
+# The core's own test: plain C, no Lua, sizes near the limits of int64_t.
+$(B)/core_test: spec/core_test.c $(CORE_OBJS) $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c $(CORE_OBJS)
+
+# A C host embedding this Lua: the guard under threads and host signal handlers.
+$(B)/guard_test: spec/guard_test.c
+	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
+
+# The embedding example: Lua 5.4 and libmmap.a linked into one program
+# (luaL_requiref is 5.2+, and the example is written for 5.4).
+HOST = build/host/host
+$(HOST): examples/host/host.c src/lmmap.h FORCE
+	@$(MAKE) --no-print-directory LUA_VERSION=5.4 LUA=lua5.4 \
+	  LUA_INCDIR=/usr/include/lua5.4 LUA_LIB=-llua5.4 build/5.4/libmmap.a
+	@mkdir -p build/host
+	$(CC) $(CFLAGS) $(WARN) -I/usr/include/lua5.4 -Isrc -o $@ examples/host/host.c \
+	  build/5.4/libmmap.a -llua5.4 -lm
 
 # The sanitizer build lives apart (build/asan/) so that it never replaces the
 # plain mmap.so; spec/run loads it with libasan preloaded into lua.
@@ -64,12 +107,26 @@ $(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c $(HDRS)
 	mkdir -p $(ASAN_DIR)
 	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c src/mm_posix.c
 
-check-asan: deps mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test spec/guard_test
-	@LUA=$(LUA) BUSTED=$(BUSTED) ASAN=$(ASAN_DIR) CC=$(CC) sh spec/run
+TESTBINS = $(B)/core_test $(B)/guard_test $(HOST)
+RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) sh spec/run
+
+check: deps mmap.so $(TESTBINS)
+	@$(RUN)
+
+check-asan: deps mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test $(TESTBINS)
+	@ASAN=$(ASAN_DIR) CC=$(CC) $(RUN)
+
+check-valgrind: mmap.so $(TESTBINS)
+	@VALGRIND=1 $(RUN)
+
+# Every version in turn, each ending with its own line; then the sum.
+ALL_VERSIONS = 5.1 5.2 5.3 5.4 jit
+check-all:
+	@sh spec/run-all $(ALL_VERSIONS)
 
 # Benchmarks: bench/run writes bench/RESULTS.md.
-bench/guard: bench/guard.c src/mm_core.o src/mm_posix.o $(HDRS)
-	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ bench/guard.c src/mm_core.o src/mm_posix.o
+bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)
+	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ bench/guard.c $(CORE_OBJS)
 
 # The physical limit of find: glibc memmem/memchr over the same map.
 bench/memsearch: bench/memsearch.c
@@ -83,14 +140,6 @@ bench: mmap.so bench/guard bench/memsearch
 deps:
 	@sh .ci/deps $(LUA_VERSION)
 
-TESTBINS = spec/core_test spec/guard_test
-
-check: deps mmap.so $(TESTBINS)
-	@LUA=$(LUA) BUSTED=$(BUSTED) sh spec/run
-
-check-valgrind: mmap.so $(TESTBINS)
-	@LUA=$(LUA) BUSTED=$(BUSTED) VALGRIND=1 sh spec/run
-
 demo: deps mmap.so
 	@LUA=$(LUA) sh examples/demo.sh
 
@@ -101,6 +150,8 @@ install: mmap.so
 uninstall:
 	rm -f $(DESTDIR)$(INST_LIBDIR)/mmap.so
 
+FORCE:
+
 clean:
-	rm -f mmap.so src/*.o $(TESTBINS) bench/guard bench/memsearch
+	rm -f mmap.so libmmap.a src/*.o spec/core_test spec/guard_test bench/guard bench/memsearch
 	rm -rf build

@@ -65,6 +65,113 @@ H.MSG = {
 H.LUA = os.getenv("LUA") or "lua5.4"
 H.VALGRIND = os.getenv("MMAP_UNDER_VALGRIND") ~= nil
 
+--[[ {======================================================
+Portability: the specs run unchanged on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT
+2.1, so they use no syntax newer than 5.1's (no //, <<, &, |, ~, goto,
+<close>), and what differs between the versions goes through these names.
+====================================================== ]]
+
+H.JIT = rawget(_G, "jit") ~= nil
+H.VERSION = tonumber(_VERSION:match("%d+%.%d+"))  -- 5.1 for LuaJIT too
+-- to-be-closed variables (`local x <close> = ...`): Lua 5.4 and later
+H.CLOSE = not H.JIT and H.VERSION >= 5.4
+-- 64-bit integers as a subtype of number (5.3+); before that every number
+-- is a double, exact up to 2^53.
+H.INT64 = math.type ~= nil
+
+-- The largest and smallest integers an argument can carry: on 5.1, 5.2 and
+-- LuaJIT the doubles nearest the int64 limits that convert exactly.
+H.MAXINT = math.maxinteger or 9223372036854774784   -- 2^63 - 1024
+H.MININT = math.mininteger or -9223372036854775808  -- -2^63
+
+H.unpack = table.unpack or unpack
+function H.pack(...) return { n = select("#", ...), ... } end
+
+-- Compile `src` with environment `env` (a spec passes its _ENV; on 5.1 and
+-- LuaJIT, where _ENV is an unset global, the caller's environment is taken).
+function H.load(src, name, env)
+  if setfenv and loadstring then
+    local f, err = loadstring(src, name)
+    if f then setfenv(f, env or getfenv(2)) end
+    return f, err
+  end
+  return load(src, name, "t", env or _G)
+end
+
+-- The body of a spec that needs `<close>`, compiled only where it exists:
+--   (H.CLOSE and it or pending)("name", H.close_body([[ ... ]], _ENV))
+-- On older Luas the test shows as pending and this returns a stub.
+function H.close_body(src, env)
+  if not H.CLOSE then return function() end end
+  return assert(H.load(src, "=close_body", env))
+end
+
+-- true when x is an integer: the subtype on 5.3+, an integral finite
+-- double before.
+function H.isint(x)
+  if math.type then return math.type(x) == "integer" end
+  return type(x) == "number" and x == math.floor(x) and x - x == 0
+end
+
+-- Operators that 5.1 lacks as syntax, on integers (before 5.3: on
+-- non-negative integers below 2^53). Compiled from source on 5.3+ so that
+-- this file still parses on 5.1.
+if H.INT64 then
+  local ops = assert(load([[return
+    function(a, b) return a // b end, function(a, b) return a & b end,
+    function(a, b) return a | b end, function(a, b) return a ~ b end,
+    function(a, n) return a << n end, function(a, n) return a >> n end]]))
+  H.idiv, H.band, H.bor, H.bxor, H.shl, H.shr = ops()
+else
+  function H.idiv(a, b) return math.floor(a / b) end
+  local function bitwise(a, b, keep)  -- keep(x, y) for bits x, y: 0/1
+    local r, bit = 0, 1
+    while a > 0 or b > 0 do
+      local x, y = a % 2, b % 2
+      if keep(x, y) then r = r + bit end
+      a, b, bit = (a - x) / 2, (b - y) / 2, bit * 2
+    end
+    return r
+  end
+  function H.band(a, b) return bitwise(a, b, function(x, y) return x + y == 2 end) end
+  function H.bor(a, b) return bitwise(a, b, function(x, y) return x + y >= 1 end) end
+  function H.bxor(a, b) return bitwise(a, b, function(x, y) return x + y == 1 end) end
+  function H.shl(a, n) return a * 2 ^ n end
+  function H.shr(a, n) return math.floor(a / 2 ^ n) end
+end
+
+-- string.pack / unpack / packsize: Lua 5.3's own, or lua-compat53's port
+-- of them on 5.1, 5.2 and LuaJIT (Debian package lua-compat53).
+do
+  local lib = string.pack and string or require "compat53.string"
+  H.spack, H.sunpack, H.spacksize = lib.pack, lib.unpack, lib.packsize
+end
+
+-- An object whose finalizer is fn: a table on 5.2+, a proxy userdata on 5.1
+-- and LuaJIT, where tables have no __gc.
+function H.finalizer(fn)
+  if newproxy then
+    local p = newproxy(true)
+    getmetatable(p).__gc = fn
+    return p
+  end
+  return setmetatable({}, { __gc = fn })
+end
+
+-- Run a shell command; returns true when it exited with status 0, its
+-- output (stderr included) and the exit status. (pclose's status reaches
+-- Lua only on 5.2+, so the shell reports it.)
+function H.run(cmd)
+  local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"<exit $?>\""))
+  local out = p:read("*a")
+  p:close()
+  local code = tonumber(out:match("<exit (%d+)>\n?$"))
+  out = out:gsub("<exit %d+>\n?$", "")
+  return code == 0, out, code
+end
+
+-- }======================================================
+
 local made = {}
 
 -- A fresh temporary path holding `content` (a string; "" for an empty file).
@@ -80,7 +187,7 @@ end
 -- The whole content of a file, read through Lua's io (not through a map).
 function H.slurp(path)
   local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return s
 end
@@ -176,7 +283,7 @@ H.LOST = {}
 function H.lost()
   local P = require("mmap").PAGESIZE
   H.LOST.SIZE, H.LOST.BACKED = 8 * P, 3 * P
-  local path = H.tmpfile(("abcdefgh"):rep(H.LOST.SIZE // 8))
+  local path = H.tmpfile(("abcdefgh"):rep(H.LOST.SIZE / 8))
   local mm = luassert(require("mmap").open(path, "r+"))
   H.truncate(path, 2 * P + 100)
   return mm, path
@@ -211,7 +318,7 @@ function H.oserror(errno, ...)
   local v, msg, code = ...
   assert(v == nil, "expected nil, got " .. tostring(v))
   assert(type(msg) == "string" and #msg > 0, "expected a message, got " .. tostring(msg))
-  assert(math.type(code) == "integer", "expected an errno, got " .. tostring(code))
+  assert(H.isint(code), "expected an errno, got " .. tostring(code))
   if errno then
     assert(code == errno, ("expected errno %d, got %d (%s)"):format(errno, code, msg))
   end
@@ -225,7 +332,7 @@ H.EBADF, H.EACCES, H.EINVAL, H.ENODEV, H.ENOMEM, H.ENOENT, H.EFBIG =
 -- The pid of this Lua process (from /proc/self/stat, read by this process).
 function H.pid()
   local f = assert(io.open("/proc/self/stat", "r"))
-  local pid = f:read("n")
+  local pid = f:read("*n")
   f:close()
   return pid
 end
@@ -247,7 +354,7 @@ end
 -- The open flags of descriptor `fd` of this process (from /proc fdinfo).
 function H.fd_flags(fd)
   local f = luassert(io.open("/proc/" .. H.pid() .. "/fdinfo/" .. fd, "r"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return tonumber(s:match("flags:%s*(%d+)"), 8)
 end
@@ -282,17 +389,20 @@ function H.child(code, prefix, env)
   f:close()
   local cmd = ('%ssh -c "%sexec %s %s" 2>&1'):format(env or "", prefix or "", H.LUA, script)
   local p = assert(io.popen(cmd))
-  local out = p:read("a")
+  local out = p:read("*a")
   p:close()
   os.remove(script)
   return out
 end
 
--- The same with the plain build (./mmap.so) and no sanitizer runtime, from
--- the first process on: for a child under `ulimit -v`, where the address
--- space ASan reserves for its shadow memory cannot exist.
+-- The same with the plain build (MMAP_PLAIN_CPATH, set by spec/run; else
+-- ./mmap.so) and no sanitizer runtime, from the first process on: for a
+-- child under `ulimit -v`, where the address space ASan reserves for its
+-- shadow memory cannot exist.
 function H.plainchild(code, prefix)
-  return H.child(code, prefix, "env -u LD_PRELOAD -u MMAP_CPATH ")
+  local plain = os.getenv("MMAP_PLAIN_CPATH")
+  return H.child(code, prefix, "env -u LD_PRELOAD " ..
+    (plain and "MMAP_CPATH='" .. plain .. "' " or "-u MMAP_CPATH "))
 end
 
 return H

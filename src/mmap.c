@@ -16,12 +16,15 @@
 */
 #define _POSIX_C_SOURCE 200809L  /* mm_sys.h: sigjmp_buf */
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lua.h"
 #include "lauxlib.h"
 
 #include "lmmap.h"
+#include "mm_compat.h"
 #include "mm_core.h"
 #include "mm_sys.h"
 
@@ -38,10 +41,12 @@
 static int failure (lua_State *L, int status) {
   if (status == MM_EOS)
     return luaL_fileresult(L, 0, NULL);
-  if (status == MM_EBUS)
-    return luaL_error(L, "mmap: bus error at offset %I: the file shrank "
-                      "beneath the map or its disk is full",
-                      (lua_Integer)mm_fault_offset());
+  if (status == MM_EBUS) {
+    char at[24];
+    snprintf(at, sizeof at, "%" PRId64, mm_fault_offset());
+    return luaL_error(L, "mmap: bus error at offset %s: the file shrank "
+                      "beneath the map or its disk is full", at);
+  }
   return luaL_error(L, "%s", mm_message(status));
 }
 
@@ -111,18 +116,20 @@ static void stillthere (lua_State *L, const mm_map *m, size_t end) {
 ** once the buffer exists.
 */
 static void pushbytes (lua_State *L, const mm_map *m, size_t at, size_t n) {
-  luaL_Buffer b;
-  char buf[LUAL_BUFFERSIZE], *p = buf;
+  char buf[LUAL_BUFFERSIZE];
   int st;
-  if (n > sizeof buf)  /* short values (most) need no Lua buffer */
-    p = luaL_buffinitsize(L, &b, n);
-  stillthere(L, m, at + n);
-  st = n ? mm_copyout(m, at, n, p) : MM_OK;
-  if (st != MM_OK) failure(L, st);
-  if (p == buf)
+  if (n <= sizeof buf) {  /* short values (most) need no Lua buffer */
+    stillthere(L, m, at + n);
+    if (n && (st = mm_copyout(m, at, n, buf)) != MM_OK) failure(L, st);
     lua_pushlstring(L, buf, n);
-  else
+  }
+  else {
+    luaL_Buffer b;
+    char *p = luaL_buffinitsize(L, &b, n);
+    stillthere(L, m, at + n);
+    if ((st = mm_copyout(m, at, n, p)) != MM_OK) failure(L, st);
     luaL_pushresultsize(&b, n);
+  }
 }
 
 
@@ -241,13 +248,15 @@ static int m_tostring (lua_State *L) {
   static const char *const names[] = {
     "ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY" };
   mm_map *m = checkmap(L);
+  char s[128];  /* %I is 5.3+: lua_pushfstring cannot format the numbers */
   if (m->data == NULL)
     lua_pushliteral(L, "<mmap.mmap closed=true>");
-  else
-    lua_pushfstring(L,
-        "<mmap.mmap closed=false, access=%s, length=%I, pos=%I, offset=%I>",
-        names[m->access], (lua_Integer)m->size, (lua_Integer)m->pos,
-        (lua_Integer)m->offset);
+  else {
+    snprintf(s, sizeof s, "<mmap.mmap closed=false, access=%s, length=%" PRIu64
+             ", pos=%" PRIu64 ", offset=%" PRId64 ">", names[m->access],
+             (uint64_t)m->size, (uint64_t)m->pos, (int64_t)m->offset);
+    lua_pushstring(L, s);
+  }
   return 1;
 }
 
@@ -625,11 +634,9 @@ typedef struct params {
 
 /* fileno: an integer descriptor (-1: anonymous) or an open Lua file. */
 static int checkfd (lua_State *L, int *fd) {
-  luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, 1, LUA_FILEHANDLE);
-  if (p != NULL) {
-    if (p->closef == NULL)
-      luaL_error(L, "attempt to use a closed file");
-    *fd = mms_filefd(p->f);  /* its buffer reaches the file first */
+  FILE *f = mmc_tofile(L, 1);
+  if (f != NULL) {
+    *fd = mms_filefd(f);  /* its buffer reaches the file first */
     return *fd >= 0;
   }
   if (lua_type(L, 1) != LUA_TNUMBER)
@@ -1123,6 +1130,8 @@ static const luaL_Reg funcs[] = {
 /* Methods and metamethods get the metatable as upvalue 1 (see checkmap). */
 static void createmeta (lua_State *L) {
   luaL_newmetatable(L, MMAP_META);
+  lua_pushliteral(L, MMAP_META);    /* 5.3+ set it; 5.1/5.2 do not */
+  lua_setfield(L, -2, "__name");
   lua_pushvalue(L, -1);
   luaL_setfuncs(L, meta, 1);
   luaL_newlibtable(L, methods);

@@ -1,0 +1,231 @@
+/*
+** mm_compat.h: what src/mmap.c needs from the Lua C API on every Lua it
+** builds for: 5.1, 5.2, 5.3, 5.4 and LuaJIT 2.1 (whose API is 5.1's).
+**
+** src/mmap.c is written against 5.4's API; this header, included after
+** lua.h and lauxlib.h, supplies what an older Lua lacks, so that no #if on
+** LUA_VERSION_NUM appears in the binding. Each stand-in is a static function
+** named mmc_* and a macro that points the 5.4 name at it: the macro comes
+** after the Lua headers, so a header that declares the same name (LuaJIT
+** declares several 5.2 functions) never clashes with ours.
+**
+** Integers: before 5.3 every Lua number is a double. The stand-ins for
+** lua_tointegerx and luaL_checkinteger give 5.3's rules on top of that: a
+** number converts only when it is integral and inside [-2^63, 2^63), and
+** anything else raises "number has no integer representation", never a
+** silent truncation. (Such numbers are exact only up to 2^53.)
+*/
+#ifndef MM_COMPAT_H
+#define MM_COMPAT_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lua.h"
+#include "lauxlib.h"
+
+
+/*
+** {======================================================
+** Before 5.4: luaL_typeerror, lua_newuserdatauv, luaL_pushfail
+** =======================================================
+*/
+#if LUA_VERSION_NUM < 504
+
+/* 5.4's message: the metatable's __name when there is one. */
+static int mmc_typeerror (lua_State *L, int arg, const char *tname) {
+  const char *got = luaL_typename(L, arg);
+  if (luaL_getmetafield(L, arg, "__name") && lua_type(L, -1) == LUA_TSTRING)
+    got = lua_tostring(L, -1);
+  else if (lua_type(L, arg) == LUA_TLIGHTUSERDATA)
+    got = "light userdata";
+  return luaL_argerror(L, arg,
+                       lua_pushfstring(L, "%s expected, got %s", tname, got));
+}
+
+#define luaL_typeerror(L, arg, tname)  mmc_typeerror(L, arg, tname)
+#define lua_newuserdatauv(L, size, nuv)  lua_newuserdata(L, size)
+#define luaL_pushfail(L)  lua_pushnil(L)
+
+#endif
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Before 5.3: lua_rawget's result, integers
+** =======================================================
+*/
+#if LUA_VERSION_NUM < 503
+
+/* 5.3 returns the type of the value pushed. */
+#define lua_rawget(L, idx)  (lua_rawget(L, idx), lua_type(L, -1))
+
+/* 2^63 as a double, exactly. */
+#define MMC_TWO63  9223372036854775808.0
+
+static lua_Integer mmc_tointegerx (lua_State *L, int idx, int *ok) {
+  lua_Number f = lua_tonumber(L, idx);  /* 0 for a non-number */
+  *ok = lua_isnumber(L, idx) && f >= -MMC_TWO63 && f < MMC_TWO63 &&
+        (lua_Number)(lua_Integer)f == f;
+  return *ok ? (lua_Integer)f : 0;
+}
+
+static lua_Integer mmc_checkinteger (lua_State *L, int arg) {
+  int ok;
+  lua_Integer v = mmc_tointegerx(L, arg, &ok);
+  if (!ok) {
+    if (lua_isnumber(L, arg))
+      luaL_argerror(L, arg, "number has no integer representation");
+    else
+      luaL_typeerror(L, arg, "number");
+  }
+  return v;
+}
+
+static lua_Integer mmc_optinteger (lua_State *L, int arg, lua_Integer def) {
+  return lua_isnoneornil(L, arg) ? def : mmc_checkinteger(L, arg);
+}
+
+#define lua_tointegerx(L, idx, ok)  mmc_tointegerx(L, idx, ok)
+#define luaL_checkinteger(L, arg)  mmc_checkinteger(L, arg)
+#define luaL_optinteger(L, arg, def)  mmc_optinteger(L, arg, def)
+
+#endif
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Before 5.2 (5.1 and LuaJIT): libraries, udata tests, buffers, results
+** =======================================================
+*/
+#if LUA_VERSION_NUM < 502
+
+#include "lualib.h"  /* LUA_FILEHANDLE */
+
+/* 5.2's, with `false` for a NULL function (a placeholder). */
+static void mmc_setfuncs (lua_State *L, const luaL_Reg *l, int nup) {
+  luaL_checkstack(L, nup, "too many upvalues");
+  for (; l->name != NULL; l++) {
+    int i;
+    if (l->func == NULL)
+      lua_pushboolean(L, 0);
+    else {
+      for (i = 0; i < nup; i++)
+        lua_pushvalue(L, -nup);
+      lua_pushcclosure(L, l->func, nup);
+    }
+    lua_setfield(L, -(nup + 2), l->name);
+  }
+  lua_pop(L, nup);
+}
+
+static void *mmc_testudata (lua_State *L, int idx, const char *tname) {
+  void *p = lua_touserdata(L, idx);
+  int same = 0;
+  if (p != NULL && lua_getmetatable(L, idx)) {
+    luaL_getmetatable(L, tname);
+    same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+  }
+  return same ? p : NULL;
+}
+
+static void mmc_setmetatable (lua_State *L, const char *tname) {
+  luaL_getmetatable(L, tname);
+  lua_setmetatable(L, -2);
+}
+
+static const char *mmc_tolstring (lua_State *L, int idx, size_t *len) {
+  if (lua_type(L, idx) == LUA_TSTRING || lua_type(L, idx) == LUA_TNUMBER) {
+    lua_pushvalue(L, idx);
+    lua_tostring(L, -1);
+  }
+  else if (lua_type(L, idx) == LUA_TBOOLEAN)
+    lua_pushstring(L, lua_toboolean(L, idx) ? "true" : "false");
+  else if (lua_isnil(L, idx))
+    lua_pushliteral(L, "nil");
+  else
+    lua_pushfstring(L, "%s: %p", luaL_typename(L, idx), lua_topointer(L, idx));
+  return lua_tolstring(L, -1, len);
+}
+
+static int mmc_fileresult (lua_State *L, int stat, const char *fname) {
+  int en = errno;
+  if (stat) {
+    lua_pushboolean(L, 1);
+    return 1;
+  }
+  lua_pushnil(L);
+  if (fname != NULL)
+    lua_pushfstring(L, "%s: %s", fname, strerror(en));
+  else
+    lua_pushstring(L, strerror(en));
+  lua_pushinteger(L, en);
+  return 3;
+}
+
+/*
+** A result buffer of exactly `size` bytes: 5.1's luaL_Buffer only grows in
+** LUAL_BUFFERSIZE steps, so the bytes live in a userdata on the stack top
+** until mmc_pushresultsize turns them into the string.
+*/
+static char *mmc_buffinitsize (lua_State *L, luaL_Buffer *B, size_t size) {
+  B->L = L;
+  B->p = (char *)lua_newuserdata(L, size ? size : 1);
+  return B->p;
+}
+
+static void mmc_pushresultsize (luaL_Buffer *B, size_t size) {
+  lua_pushlstring(B->L, B->p, size);
+  lua_remove(B->L, -2);
+}
+
+#define luaL_setfuncs(L, l, nup)  mmc_setfuncs(L, l, nup)
+#define luaL_testudata(L, idx, tname)  mmc_testudata(L, idx, tname)
+#define luaL_setmetatable(L, tname)  mmc_setmetatable(L, tname)
+#define luaL_tolstring(L, idx, len)  mmc_tolstring(L, idx, len)
+#define luaL_fileresult(L, stat, fname)  mmc_fileresult(L, stat, fname)
+#define luaL_buffinitsize(L, B, size)  mmc_buffinitsize(L, B, size)
+#define luaL_pushresultsize(B, size)  mmc_pushresultsize(B, size)
+#ifndef luaL_newlib  /* LuaJIT has both */
+#define luaL_newlibtable(L, l)  \
+  lua_createtable(L, 0, (int)(sizeof(l) / sizeof((l)[0])) - 1)
+#define luaL_newlib(L, l)  (luaL_newlibtable(L, l), luaL_setfuncs(L, l, 0))
+#endif
+
+#endif
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** io handles: the FILE of an open Lua file
+** =======================================================
+*/
+
+/*
+** The FILE of the io handle at idx, or NULL when idx holds no io handle;
+** a closed handle raises liolib's message. 5.2+ mark a closed handle by
+** its `closef`; 5.1 and LuaJIT by a NULL FILE (their handle starts with it).
+*/
+static FILE *mmc_tofile (lua_State *L, int idx) {
+#if LUA_VERSION_NUM >= 502
+  luaL_Stream *p = (luaL_Stream *)luaL_testudata(L, idx, LUA_FILEHANDLE);
+  int closed = p != NULL && p->closef == NULL;
+  FILE *f = p != NULL ? p->f : NULL;
+#else
+  FILE **p = (FILE **)luaL_testudata(L, idx, LUA_FILEHANDLE);
+  int closed = p != NULL && *p == NULL;
+  FILE *f = p != NULL ? *p : NULL;
+#endif
+  if (closed)
+    luaL_error(L, "attempt to use a closed file");
+  return f;
+}
+
+/* }====================================================== */
+
+#endif
