@@ -4,11 +4,23 @@ local H = require "helper"
 
 local SO = (os.getenv("MMAP_CPATH") or "./?.so;"):match("^([^;]*)"):gsub("%?", "mmap")
 
+-- package.searchpath is 5.2+ (LuaJIT has it too); on 5.1 the same search,
+-- by hand: the first template of `path` naming a readable file.
+local searchpath = package.searchpath or function(name, path)
+  for template in path:gmatch("[^;]+") do
+    local file = template:gsub("%?", (name:gsub("%.", "/")))
+    local f = io.open(file, "rb")
+    if f then
+      f:close()
+      return file
+    end
+  end
+  return nil
+end
+
 -- The defined dynamic symbols of SO as a list of {type = "T", name = "..."}.
 local function dynsyms()
-  local p = assert(io.popen("nm -D --defined-only " .. SO .. " 2>&1"))
-  local out = p:read("a")
-  local ok = p:close()
+  local ok, out = H.run("nm -D --defined-only " .. SO)
   assert(ok, "nm -D --defined-only " .. SO .. " failed:\n" .. out)
   local syms = {}
   for line in out:gmatch("[^\n]+") do
@@ -25,7 +37,7 @@ describe("mmap.so", function()
     local f = io.open(SO, "rb")
     assert(f, SO .. " is missing: run make")
     f:close()
-    assert.are.equal(SO, package.searchpath("mmap", package.cpath))
+    assert.are.equal(SO, searchpath("mmap", package.cpath))
   end)
 
   it("exports exactly one global function: luaopen_mmap", function()
@@ -80,7 +92,7 @@ describe("require 'mmap'", function()
     for _, k in ipairs { "ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY",
                          "PAGESIZE", "ALLOCATIONGRANULARITY", "PROT_READ", "PROT_WRITE",
                          "MAP_SHARED", "MAP_PRIVATE" } do
-      assert(math.type(mmap[k]) == "integer", k .. " is " .. tostring(mmap[k]))
+      assert(H.isint(mmap[k]), k .. " is " .. tostring(mmap[k]))
     end
     assert.are.same({ 0, 1, 2, 3 },
       { mmap.ACCESS_DEFAULT, mmap.ACCESS_READ, mmap.ACCESS_WRITE, mmap.ACCESS_COPY })
