@@ -1,4 +1,4 @@
--- Two processes sharing a file: this one and a second lua5.4 run by H.child.
+-- Two processes sharing a file: this one and a second one of the same Lua, run by H.child.
 local H = require "helper"
 local mmap = require "mmap"
 
@@ -49,7 +49,7 @@ describe("a file shared between two processes", function()
     m:setslice(10, 12, "ZZ")
     local out = child(path, [[
       local f = assert(io.open(PATH, "rb"))
-      io.write(hex(f:read("a")))
+      io.write(hex(f:read("*a")))
       f:close()
     ]])
     assert.are.equal(hex("01234A6789ZZcdefghij"), out)
@@ -127,7 +127,7 @@ describe("a file shared between two processes", function()
     m = nil
     local out = child(path, [[
       local f = assert(io.open(PATH, "rb"))
-      io.write(hex(f:read("a")))
+      io.write(hex(f:read("*a")))
       f:close()
     ]])
     local expected = data .. ORIGINAL:sub(#data + 1)
@@ -149,7 +149,7 @@ describe("a file shared between two processes", function()
       local viamap = c:read()
       c:close()
       local g = assert(io.open(PATH, "rb"))
-      local viaio = g:read("a")
+      local viaio = g:read("*a")
       g:close()
       io.write(hex(viamap), " ", hex(viaio))
     ]])
