@@ -5,7 +5,7 @@
 local H = require "helper"
 local mmap = require "mmap"
 
-local MAXI, MINI = math.maxinteger, math.mininteger
+local MAXI, MINI = H.MAXINT, H.MININT
 local P = mmap.PAGESIZE
 
 describe("flush", function()
@@ -84,13 +84,13 @@ describe("flush", function()
       assert.are.equal(true, mm:flush(0, 16, mmap.MS_INVALIDATE))
       assert.are.equal(true, mm:flush(nil, nil, mmap.MS_ASYNC))
       assert.are.equal(true, mm:flush(3, 5, mmap.MS_ASYNC))
-      assert.are.equal(true, mm:flush(0, 16, mmap.MS_SYNC | mmap.MS_INVALIDATE))
+      assert.are.equal(true, mm:flush(0, 16, H.bor(mmap.MS_SYNC, mmap.MS_INVALIDATE)))
     end)
 
     it("invalid flags give nil, message, EINVAL", function()
       H.oserror(H.EINVAL, mm:flush(0, 16, 12345))
       H.oserror(H.EINVAL, mm:flush(nil, nil, 12345))
-      H.oserror(H.EINVAL, mm:flush(0, 16, mmap.MS_SYNC | mmap.MS_ASYNC))
+      H.oserror(H.EINVAL, mm:flush(0, 16, H.bor(mmap.MS_SYNC, mmap.MS_ASYNC)))
       -- the map is still usable afterwards
       assert.are.equal(true, mm:flush())
     end)
@@ -99,8 +99,9 @@ describe("flush", function()
       H.raises("number expected, got string", mm.flush, mm, "x")
       H.raises("number expected, got table", mm.flush, mm, 0, {})
       H.raises("number has no integer representation", mm.flush, mm, 1.5)
+      -- not a tail call: LuaJIT loses a tail-called C function's name
       H.raises("bad argument #2 to 'flush' (number expected, got string)",
-        function() return mm:flush(0, "y") end)
+        function() mm:flush(0, "y") end)
     end)
 
     it("does not move the position or change the data", function()
@@ -202,7 +203,7 @@ describe("flush", function()
 
         it("only checks the bounds (flags are not passed to msync)", function()
           assert.are.equal(true, mm:flush(0, 16, 12345))
-          assert.are.equal(true, mm:flush(3, nil, mmap.MS_SYNC | mmap.MS_ASYNC))
+          assert.are.equal(true, mm:flush(3, nil, H.bor(mmap.MS_SYNC, mmap.MS_ASYNC)))
         end)
 
         it("still raises 'flush values out of range'", function()
@@ -251,7 +252,9 @@ describe("flush", function()
     it("a self that is not a map raises 'mmap expected'", function()
       local m = assert(mmap.mmap(-1, 16))
       H.raises("mmap expected, got table", m.flush, {})
-      H.raises("mmap expected, got FILE*", m.flush, io.stdout)
+      -- Lua names a userdata by its metatable's __name from 5.3 on
+      H.raises("mmap expected, got " .. (H.INT64 and "FILE*" or "userdata"),
+        m.flush, io.stdout)
       m:close()
     end)
   end)
