@@ -55,7 +55,12 @@ describe("the mmap module", function()
       assert.are.equal("closed mmap", mmap.type(m))
     end)
 
-    it("is 'closed mmap' after closing through __close", function()
+    -- `<close>` exists from 5.4 on: pending before. The body is compiled
+    -- apart, so it requires the module itself instead of the local `mmap`.
+    local it_close = H.CLOSE and it or pending
+    it_close("is 'closed mmap' after closing through __close",
+      H.close_body([[
+      local mmap = require "mmap"
       local keep
       do
         local m <close> = assert(mmap.mmap(-1, 16))
@@ -63,7 +68,7 @@ describe("the mmap module", function()
         assert.are.equal("mmap", mmap.type(keep))
       end
       assert.are.equal("closed mmap", mmap.type(keep))
-    end)
+    ]], _ENV))
 
     it("is nil for values that are not maps", function()
       assert.is_nil(mmap.type("mmap"))
@@ -97,7 +102,7 @@ describe("the mmap module", function()
   describe("constants", function()
     local function is_int(name)
       local v = mmap[name]
-      assert(math.type(v) == "integer",
+      assert(H.isint(v),
         "mmap." .. name .. " should be an integer, got " .. tostring(v))
       return v
     end
@@ -105,7 +110,7 @@ describe("the mmap module", function()
     it("PAGESIZE is a power of two of at least 4096", function()
       local ps = is_int("PAGESIZE")
       assert.is_true(ps >= 4096)
-      assert.are.equal(0, ps & (ps - 1))
+      assert.are.equal(0, H.band(ps, ps - 1))
     end)
 
     it("ALLOCATIONGRANULARITY equals PAGESIZE", function()
@@ -120,7 +125,7 @@ describe("the mmap module", function()
       assert.are.equal(ps, #m)
       assert.are.equal(string.rep("b", ps), m:read())
       m:close()
-      H.oserror(H.EINVAL, mmap.mmap(f, 1, { access = mmap.ACCESS_READ, offset = ps // 2 }))
+      H.oserror(H.EINVAL, mmap.mmap(f, 1, { access = mmap.ACCESS_READ, offset = H.idiv(ps, 2) }))
       f:close()
     end)
 
@@ -194,9 +199,9 @@ describe("the mmap module", function()
         assert.is_nil(seen[mmap[n]])
         seen[mmap[n]] = true
       end
-      assert.are.equal(0, mmap.MS_ASYNC & mmap.MS_SYNC)
-      assert.are.equal(0, mmap.MS_ASYNC & mmap.MS_INVALIDATE)
-      assert.are.equal(0, mmap.MS_SYNC & mmap.MS_INVALIDATE)
+      assert.are.equal(0, H.band(mmap.MS_ASYNC, mmap.MS_SYNC))
+      assert.are.equal(0, H.band(mmap.MS_ASYNC, mmap.MS_INVALIDATE))
+      assert.are.equal(0, H.band(mmap.MS_SYNC, mmap.MS_INVALIDATE))
     end)
 
     it("leaves out the constants that glibc's <sys/mman.h> does not define", function()
