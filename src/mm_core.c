@@ -146,7 +146,8 @@ int mm_create (mm_map *m, int fd, int64_t length, int flags, int prot,
   if (mms_guard_install() != 0) return MM_EOS;
   m->fd = hold_fd(fd, fdmode);
   if (m->fd == -1 && fd != -1 && fdmode == MM_FD_DUP) return MM_EOS;
-  m->data = mms_map((size_t)length, prot, flags, fd, offset);
+  m->data = mms_mapsize((size_t)length, flags) == 0 ? NULL :
+            mms_map(mms_mapsize((size_t)length, flags), prot, flags, fd, offset);
   if (m->data == NULL) {
     int e = errno;
     if (fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
@@ -207,7 +208,7 @@ int mm_openpath (mm_map *m, const char *path, int mode, int64_t length,
 /* Idempotent, and never fails: there is nothing a caller could do. */
 void mm_close (mm_map *m) {
   if (m->data != NULL) {
-    mms_unmap(m->data, m->size);
+    mms_unmap(m->data, mms_mapsize(m->size, m->flags));  /* huge pages: all */
     m->data = NULL;
   }
   if (m->fd != -1) {
@@ -218,7 +219,9 @@ void mm_close (mm_map *m) {
 
 
 static int remap (mm_map *m, size_t newsize) {
-  void *p = mms_remap(m->data, m->size, newsize);
+  size_t len = mms_mapsize(newsize, m->flags);
+  void *p = len == 0 ? NULL
+          : mms_remap(m->data, mms_mapsize(m->size, m->flags), len);
   if (p == NULL) return MM_EOS;
   m->data = p;
   m->size = newsize;
@@ -227,12 +230,12 @@ static int remap (mm_map *m, size_t newsize) {
 
 
 /*
-** Growing an anonymous map: the rest of the last page it had still holds
-** whatever was there before a shrink; new bytes must read as zero.
+** Growing an anonymous map: the rest of the last page it had (a huge page
+** under MAP_HUGETLB) still holds whatever was there before a shrink; new
+** bytes must read as zero.
 */
 static int remap_anonymous (mm_map *m, size_t newsize) {
-  size_t old = m->size, page = mms_pagesize();
-  size_t tail = old % page ? page - old % page : 0;
+  size_t old = m->size, tail = mms_mapsize(old, m->flags) - old;
   if (remap(m, newsize) != MM_OK) return MM_EOS;
   if (newsize > old)
     memset(m->data + old, 0, newsize - old < tail ? newsize - old : tail);
@@ -280,6 +283,14 @@ int mm_resize (mm_map *m, int64_t newsize) {
   if (!(m->flags & mms_map_private) && (size_t)newsize > m->size)
     return MM_ERESIZEANON;
   return remap_anonymous(m, (size_t)newsize);
+}
+
+
+/* mlock / munlock the whole mapping. */
+int mm_lock (mm_map *m, int lock) {
+  size_t len = mms_mapsize(m->size, m->flags);
+  return (lock ? mms_lock(m->data, len) : mms_unlock(m->data, len)) == 0
+         ? MM_OK : MM_EOS;
 }
 
 

@@ -104,6 +104,7 @@ int mm_flush(mm_map *m, const int64_t *offset, const int64_t *size,
              int flags);
 int mm_advise(mm_map *m, int option, const int64_t *start,
               const int64_t *length);
+int mm_lock(mm_map *m, int lock);  /* mlock (1) or munlock (0) all of it */
 
 /* Arithmetic: checks and positions, no memory access */
 int mm_writable(const mm_map *m);

@@ -114,6 +114,12 @@ const mms_const mms_constants[] = {
 #ifdef MADV_UNMERGEABLE
   C(MADV_UNMERGEABLE)
 #endif
+#ifdef MADV_POPULATE_READ
+  C(MADV_POPULATE_READ)
+#endif
+#ifdef MADV_POPULATE_WRITE
+  C(MADV_POPULATE_WRITE)
+#endif
 #ifdef MADV_HUGEPAGE
   C(MADV_HUGEPAGE)
 #endif
@@ -256,6 +262,53 @@ int mms_sync (void *addr, size_t len, int flags) {
 
 int mms_advise (void *addr, size_t len, int advice) {
   return madvise(addr, len, advice);
+}
+
+
+int mms_lock (void *addr, size_t len) {
+  return mlock(addr, len);
+}
+
+
+int mms_unlock (void *addr, size_t len) {
+  return munlock(addr, len);
+}
+
+
+/* The default huge page size, from /proc/meminfo; 0 if it cannot be read. */
+static size_t default_hugepage (void) {
+  static size_t size;  /* read once: it is fixed at boot */
+  char line[128];
+  unsigned long kb;
+  FILE *f;
+  if (size != 0 || (f = fopen("/proc/meminfo", "re")) == NULL)
+    return size;
+  while (fgets(line, sizeof line, f) != NULL)
+    if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
+      size = (size_t)kb * 1024;
+  fclose(f);
+  return size;
+}
+
+
+/* MAP_HUGE_SHIFT's bits choose a size (log2); none means the default. */
+static size_t pagesize_of (int flags) {
+#if defined(MAP_HUGETLB) && defined(MAP_HUGE_SHIFT) && defined(MAP_HUGE_MASK)
+  if (flags & MAP_HUGETLB) {
+    unsigned bits = ((unsigned)flags >> MAP_HUGE_SHIFT) & MAP_HUGE_MASK;
+    return bits != 0 && bits < 8 * sizeof(size_t) ? (size_t)1 << bits
+                                                   : default_hugepage();
+  }
+#endif
+  return mms_pagesize();
+}
+
+
+size_t mms_mapsize (size_t len, int flags) {
+  size_t page = pagesize_of(flags);
+  if (page == 0 || len % page == 0) return len;
+  if (len > SIZE_MAX - page) return 0;
+  return len + (page - len % page);
 }
 
 /* }====================================================== */

@@ -42,6 +42,11 @@ int mms_unmap(void *addr, size_t len);
 void *mms_remap(void *addr, size_t oldlen, size_t newlen);
 int mms_sync(void *addr, size_t len, int flags);
 int mms_advise(void *addr, size_t len, int advice);
+int mms_lock(void *addr, size_t len);
+int mms_unlock(void *addr, size_t len);
+/* len rounded up to the pages mmap(2) uses under `flags` (huge pages with
+   MAP_HUGETLB: the kernel maps, and unmaps, whole ones); 0 on overflow. */
+size_t mms_mapsize(size_t len, int flags);
 
 /*
 ** {======================================================
