@@ -1,10 +1,29 @@
 /*
 ** lmmap.h: the C API of lua-mmap, for programs that embed Lua.
 **
-**   luaopen_mmap(L)   the module opener, for luaL_requiref(L, "mmap", ...)
+**   luaopen_mmap(L)     the module opener: luaL_requiref(L, "mmap",
+**                       luaopen_mmap, 0) registers it in a host that links
+**                       the module in (make static builds libmmap.a)
+**   lmmap_check(L, idx, &len, &writable)
+**                       the address of the open map at stack index idx, as
+**                       luaL_checkudata: raises "mmap expected, got ..." for
+**                       anything else and "mmap closed or invalid" for a
+**                       closed map
+**   lmmap_test(L, idx, &len, &writable)
+**                       the same, as luaL_testudata: NULL for anything but
+**                       an open map
+**
+** Both store the map's length in *len and 1 in *writable when the map may
+** be written (0 for ACCESS_READ or a map without PROT_WRITE); either
+** pointer may be NULL. The address is valid until the map is resized,
+** closed or collected (keep the map reachable), and accesses through it are
+** not guarded against bus errors (SPEC 7.12): a file truncated underneath
+** raises SIGBUS in the host's own code.
 */
 #ifndef LMMAP_H
 #define LMMAP_H
+
+#include <stddef.h>
 
 #include "lua.h"
 
@@ -18,5 +37,9 @@
 #define LMMAP_VERSION "mmap 0.1.0"
 
 LMMAP_API int luaopen_mmap(lua_State *L);
+LMMAP_API void *lmmap_check(lua_State *L, int idx, size_t *len,
+                            int *writable);
+LMMAP_API void *lmmap_test(lua_State *L, int idx, size_t *len,
+                           int *writable);
 
 #endif

@@ -12,7 +12,9 @@
 ** Methods: close closed find rfind flush madvise move read read_byte readline
 **          resize seek seekable size tell write write_byte slice setslice
 **          (beyond Python) lines match gmatch unpack pack topointer
+**          mlock munlock
 ** Meta:    __index __newindex __len __tostring __close __gc
+** C API:   luaopen_mmap lmmap_check lmmap_test (src/lmmap.h)
 */
 #define _POSIX_C_SOURCE 200809L  /* mm_sys.h: sigjmp_buf */
 
@@ -317,6 +319,17 @@ static int m_flush (lua_State *L) {
   const int64_t *offset = optint(L, 2, &a), *size = optint(L, 3, &b);
   int flags = checkint(L, 4, luaL_optinteger(L, 4, mms_ms_sync));
   return result(L, mm_flush(m, offset, size, flags));
+}
+
+
+/* mlock() / munlock(): pin the whole mapping in RAM, or unpin it. */
+static int m_mlock (lua_State *L) {
+  return result(L, mm_lock(tomap(L), 1));
+}
+
+
+static int m_munlock (lua_State *L) {
+  return result(L, mm_lock(tomap(L), 0));
 }
 
 
@@ -1099,7 +1112,9 @@ static const luaL_Reg methods[] = {
   {"lines", m_lines},
   {"madvise", m_madvise},
   {"match", m_match},
+  {"mlock", m_mlock},
   {"move", m_move},
+  {"munlock", m_munlock},
   {"pack", m_pack},
   {"read", m_read},
   {"read_byte", m_read_byte},
@@ -1162,6 +1177,34 @@ static void setconstants (lua_State *L) {
     lua_pushinteger(L, (lua_Integer)c->value);
     lua_setfield(L, -2, c->name);
   }
+}
+
+
+/*
+** The C API (src/lmmap.h): a map's address for host code, as
+** luaL_testudata / luaL_checkudata give a userdata's. A closed map has no
+** address: lmmap_test gives NULL, lmmap_check raises as every method does.
+*/
+LMMAP_API void *lmmap_test (lua_State *L, int idx, size_t *len,
+                            int *writable) {
+  mm_map *m = (mm_map *)luaL_testudata(L, idx, MMAP_META);
+  if (m == NULL || m->data == NULL)
+    return NULL;
+  if (len != NULL) *len = m->size;
+  if (writable != NULL) *writable = mm_writable(m);
+  return m->data;
+}
+
+
+LMMAP_API void *lmmap_check (lua_State *L, int idx, size_t *len,
+                             int *writable) {
+  void *p = lmmap_test(L, idx, len, writable);
+  if (p == NULL) {
+    if (luaL_testudata(L, idx, MMAP_META) == NULL)
+      luaL_typeerror(L, idx, MMAP_META);
+    failure(L, MM_ECLOSED);
+  }
+  return p;
 }
 
 

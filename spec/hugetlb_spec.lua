@@ -1,0 +1,148 @@
+-- MAP_HUGETLB (SPEC §7.11): the mapped length is rounded up to the huge page
+-- size, #mm stays the length asked for, and close unmaps the rounded length.
+-- Huge pages exist only where the system reserved some (vm.nr_hugepages):
+-- as root the specs reserve two for themselves and give them back; elsewhere
+-- the map may be refused, and the specs then check the nil, msg, errno
+-- triple (ENOMEM, EPERM or EINVAL) instead.
+local H = require "helper"
+local mmap = require "mmap"
+
+local NR = "/proc/sys/vm/nr_hugepages"
+
+local function readfile(path)
+  local f = io.open(path, "r")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return s
+end
+
+-- The default huge page size in bytes, from /proc/meminfo.
+local function hugepagesize()
+  return tonumber(readfile("/proc/meminfo"):match("Hugepagesize:%s*(%d+) kB")) * 1024
+end
+
+-- The line of /proc/self/maps whose range holds `addr`, and its length.
+local function mapping_at(addr)
+  for line in io.lines("/proc/self/maps") do
+    local a, b = line:match("^(%x+)-(%x+)")
+    a, b = tonumber(a, 16), tonumber(b, 16)
+    if a <= addr and addr < b then return line, b - a end
+  end
+  return nil, 0
+end
+
+-- A map's address as a number (topointer's light userdata, printed).
+local function address(mm)
+  return tonumber(tostring(mm:topointer()):match("0x(%x+)"), 16)
+end
+
+-- A private anonymous huge page map of n bytes, or the refusal's triple
+-- checked and nil.
+local function hugemap(n, flags)
+  local mm, msg, code = mmap.mmap(-1, n, {
+    flags = H.bor(flags or mmap.MAP_PRIVATE, H.bor(mmap.MAP_ANONYMOUS, mmap.MAP_HUGETLB)) })
+  if mm then return H.keep(mm) end
+  H.oserror(nil, mm, msg, code)
+  assert(code == H.ENOMEM or code == 1 or code == H.EINVAL,
+    "unexpected errno " .. tostring(code) .. " (" .. tostring(msg) .. ")")
+  return nil
+end
+
+describe("MAP_HUGETLB", function()
+  local saved
+
+  setup(function()  -- reserve two huge pages when we may (root)
+    saved = readfile(NR)
+    local f = saved and tonumber(saved) == 0 and io.open(NR, "w")
+    if f then
+      f:write("2\n")
+      f:close()
+    else
+      saved = nil
+    end
+  end)
+
+  teardown(function()
+    local f = saved and io.open(NR, "w")
+    if f then
+      f:write(saved)
+      f:close()
+    end
+  end)
+
+  after_each(H.cleanup)
+
+  it("is an integer constant where the headers define it (Linux)", function()
+    assert.is_true(H.isint(mmap.MAP_HUGETLB))
+    assert.is_true(mmap.MAP_HUGETLB > 0)
+  end)
+
+  it("maps whole huge pages and keeps #mm at the length asked for", function()
+    local mm = hugemap(100)
+    if not mm then return end
+    assert.are.equal(100, #mm)
+    assert.are.equal(100, mm:write(("h"):rep(100)))
+    H.raises(H.MSG.data, mm.write, mm, "x")         -- no byte past #mm
+    H.raises(H.MSG.index, function() return mm[100] end)
+    local line, len = mapping_at(address(mm))
+    assert(line, "no mapping at the map's address")
+    assert.are.equal(hugepagesize(), len)
+    assert.are.equal(("h"):rep(100), H.all(mm))
+  end)
+
+  it("close unmaps the whole rounded length", function()
+    local mm = hugemap(hugepagesize() + 1)  -- two huge pages
+    if not mm then return end
+    local at = address(mm)
+    local _, len = mapping_at(at)
+    assert.are.equal(2 * hugepagesize(), len)
+    assert.is_true(mm:close())
+    assert.is_nil(mapping_at(at))
+    assert.is_nil(mapping_at(at + 2 * hugepagesize() - 1))
+  end)
+
+  it("a shared anonymous huge page map works and closes", function()
+    local mm = hugemap(5000, mmap.MAP_SHARED)
+    if not mm then return end
+    mm[4999] = 7
+    assert.are.equal(7, mm[4999])
+    local at = address(mm)
+    assert.is_true(mm:close())
+    assert.is_nil(mapping_at(at))
+  end)
+
+  it("resizes within its huge page; regrown bytes read as zero", function()
+    local mm = hugemap(4096)
+    if not mm then return end
+    assert.are.equal(4096, mm:write(("z"):rep(4096)))
+    assert.is_true(mm:resize(50))
+    assert.are.equal(50, #mm)
+    assert.is_true(mm:resize(8192))
+    assert.are.equal(("z"):rep(50) .. ("\0"):rep(8192 - 50), H.all(mm))
+  end)
+
+  it("growing past its huge page succeeds or returns the triple, losing nothing", function()
+    local mm = hugemap(100)
+    if not mm then return end
+    mm:write(("k"):rep(100))
+    local ok, msg, code = mm:resize(hugepagesize() + 100)
+    if ok then
+      assert.are.equal(hugepagesize() + 100, #mm)
+    else
+      H.oserror(nil, ok, msg, code)
+      assert.are.equal(100, #mm)
+    end
+    mm:seek(0)
+    assert.are.equal(("k"):rep(100), mm:read(100))
+  end)
+
+  it("mlock, flush and madvise work on it or return the triple", function()
+    local mm = hugemap(100)
+    if not mm then return end
+    for _, r in ipairs { H.pack(mm:mlock()), H.pack(mm:munlock()), H.pack(mm:flush()),
+                         H.pack(mm:madvise(mmap.MADV_NORMAL)) } do
+      if r[1] ~= true then H.oserror(nil, H.unpack(r, 1, r.n)) end
+    end
+  end)
+end)
