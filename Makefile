@@ -33,6 +33,7 @@ BUSTED      ?= /usr/bin/busted
 B            = build/$(LUA_VERSION)
 
 CC      ?= cc
+OBJCOPY ?= objcopy
 CFLAGS  ?= -O2 -g
 LIBFLAG ?= -shared
 # The SIGBUS handler lives in this library: it must never be unloaded.
@@ -63,14 +64,18 @@ $(B)/%.o: src/%.c $(HDRS)
 	@mkdir -p $(B)
 	$(CC) $(CFLAGS) $(MYCFLAGS) -c -o $@ $<
 
-# For C hosts (examples/host/): the same objects, luaopen_mmap and the
-# lmmap_* accessors visible, everything else hidden.
+# For C hosts (examples/host/): the same objects linked into one, in which
+# only the C API of src/lmmap.h stays global, so that the core's names
+# (mm_*, mms_*, mmp_*) can never clash with a host's own.
+API_SYMS = luaopen_mmap lmmap_check lmmap_test
 static: $(B)/libmmap.a
 	@cmp -s $(B)/libmmap.a libmmap.a || cp $(B)/libmmap.a libmmap.a
 
 $(B)/libmmap.a: $(OBJS)
+	$(LD) -r -o $(B)/lmmap.o $(OBJS)
+	$(OBJCOPY) $(API_SYMS:%=--keep-global-symbol=%) $(B)/lmmap.o
 	rm -f $@
-	$(AR) rcs $@ $(OBJS)
+	$(AR) rcs $@ $(B)/lmmap.o
 
 CORE_OBJS = $(B)/mm_core.o $(B)/mm_posix.o
 
