@@ -6,10 +6,12 @@
 ** functions that must refuse before touching memory are called on them.
 */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE  /* MAP_HUGETLB, MAP_HUGE_SHIFT */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "mm_core.h"
@@ -151,7 +153,35 @@ static void test_find (void) {
   mm_close(&m);
 }
 
+/* Lengths given to mmap/mremap/munmap: whole pages, huge ones under
+   MAP_HUGETLB (the size named in the flags, or the system's default). */
+static void test_mapsize (void) {
+  size_t page = mms_pagesize();
+  check(mms_mapsize(1, 0) == page, "mapsize rounds 1 up to a page");
+  check(mms_mapsize(page, 0) == page, "mapsize keeps a whole page");
+  check(mms_mapsize(SIZE_MAX, 0) == 0, "mapsize: SIZE_MAX overflows to 0");
+#if defined(MAP_HUGETLB) && defined(MAP_HUGE_SHIFT)
+  {
+    int huge2m = MAP_HUGETLB | (21 << MAP_HUGE_SHIFT);
+    int huge1g = MAP_HUGETLB | (30 << MAP_HUGE_SHIFT);
+    check(mms_mapsize(100, huge2m) == (size_t)2 << 20,
+          "mapsize: 100 bytes of 2 MiB huge pages is one");
+    check(mms_mapsize(((size_t)2 << 20) + 1, huge2m) == (size_t)4 << 20,
+          "mapsize: one byte past a 2 MiB huge page is two");
+    check(mms_mapsize(5, huge1g) == (size_t)1 << 30,
+          "mapsize: 1 GiB huge pages");
+    check(mms_mapsize(SIZE_MAX - 5, huge2m) == 0,
+          "mapsize: rounding near SIZE_MAX overflows to 0");
+    check(mms_mapsize(100, MAP_HUGETLB) % page == 0 &&
+          mms_mapsize(100, MAP_HUGETLB) >= page,
+          "mapsize: the default huge page size is whole pages");
+  }
+#endif
+}
+
+
 int main (void) {
+  test_mapsize();
   test_create();
   test_index_seek();
   test_ranges();
