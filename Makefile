@@ -6,6 +6,7 @@
 #   make check-valgrind  the same specs under valgrind memcheck
 #   make check-asan      the same specs against an ASan+UBSan build
 #   make static          libmmap.a, for C hosts that link the module in
+#   make lint            luacheck on spec/, examples/ and bench/ (.luacheckrc)
 #   make demo            build, then run an example on a file it creates
 #   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
@@ -30,7 +31,7 @@ endif
 PREFIX      ?= /usr/local
 INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 BUSTED      ?= /usr/bin/busted
-B            = build/$(LUA_VERSION)
+B           ?= build/$(LUA_VERSION)
 
 CC      ?= cc
 OBJCOPY ?= objcopy
@@ -48,7 +49,7 @@ OBJS = $(SRCS:src/%.c=$(B)/%.o)
 HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
        src/mm_sys.h
 
-.PHONY: all check check-all check-valgrind check-asan static demo bench \
+.PHONY: all check check-all check-valgrind check-asan static lint demo bench \
         install uninstall clean deps FORCE
 
 all: mmap.so
@@ -60,9 +61,16 @@ mmap.so: $(B)/mmap.so FORCE
 $(B)/mmap.so: $(OBJS)
 	$(CC) $(LIBFLAG) $(NODELETE) $(LDFLAGS) -o $@ $(OBJS)
 
-$(B)/%.o: src/%.c $(HDRS)
-	@mkdir -p $(B)
+$(B)/%.o: src/%.c $(HDRS) $(B)/config
 	$(CC) $(CFLAGS) $(MYCFLAGS) -c -o $@ $<
+
+# What the objects were compiled with: when it changes (other Lua headers,
+# other flags, as luarocks builds for one version after another), they are
+# compiled again, whatever their dates say.
+CONFIG = $(CC) $(CFLAGS) $(MYCFLAGS)
+$(B)/config: FORCE
+	@mkdir -p $(B)
+	@echo '$(CONFIG)' | cmp -s - $@ || echo '$(CONFIG)' >$@
 
 # For C hosts (examples/host/): the same objects linked into one, in which
 # only the C API of src/lmmap.h stays global, so that the core's names
@@ -128,6 +136,9 @@ check-valgrind: mmap.so $(TESTBINS)
 ALL_VERSIONS = 5.1 5.2 5.3 5.4 jit
 check-all:
 	@sh spec/run-all $(ALL_VERSIONS)
+
+lint:
+	luacheck spec examples bench
 
 # Benchmarks: bench/run writes bench/RESULTS.md.
 bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)

@@ -7,7 +7,7 @@ source = {
 }
 
 description = {
-   summary = "Memory-mapped files for Lua 5.4, with the API of Python's mmap",
+   summary = "Memory-mapped files for Lua 5.1-5.4 and LuaJIT, with the API of Python's mmap",
    detailed = [[
 lua-mmap maps files and anonymous memory into a Lua program. A map works as
 a fixed-size byte array (mm[i], #mm) and as an open file (read, write, seek,
@@ -22,7 +22,7 @@ failures are returned as nil, message, errno, as io.open does.
 }
 
 dependencies = {
-   "lua >= 5.4, < 5.5",
+   "lua >= 5.1, < 5.5",
 }
 
 build = {
@@ -32,11 +32,16 @@ build = {
       CFLAGS = "$(CFLAGS)",
       LIBFLAG = "$(LIBFLAG)",
       LUA_INCDIR = "$(LUA_INCDIR)",
-      LUA_VERSION = "5.4",
+      B = "build/luarocks",
    },
    install_target = "install",
+   -- the same variables again: install rebuilds if anything differs
    install_variables = {
       INST_LIBDIR = "$(LIBDIR)",
+      CFLAGS = "$(CFLAGS)",
+      LIBFLAG = "$(LIBFLAG)",
+      LUA_INCDIR = "$(LUA_INCDIR)",
+      B = "build/luarocks",
    },
    copy_directories = { "doc", "examples" },
 }
