@@ -6,13 +6,13 @@
 -- position unless you give a start, so this script always passes one.
 --
 -- Run from the repository root:
---   lua5.4 examples/grep.lua FILE WORD
+--   lua5.4 examples/grep.lua FILE WORD    (or lua5.1, lua5.2, lua5.3, luajit)
 package.cpath = "./?.so;" .. package.cpath
 local mmap = require "mmap"
 
 local path, word = arg[1], arg[2]
 if not path or not word or word == "" then
-  io.stderr:write("usage: lua5.4 examples/grep.lua FILE WORD\n")
+  io.stderr:write("usage: lua examples/grep.lua FILE WORD\n")
   os.exit(2)
 end
 
@@ -31,8 +31,7 @@ if size == 0 then
 end
 
 -- On failure mmap.open returns nil, "PATH: message", errno, like io.open.
--- <close> unmaps the file when `mm` goes out of scope (here: at exit).
-local mm <close> = assert(mmap.open(path))
+local mm = assert(mmap.open(path))
 print(("%s: %d bytes mapped"):format(path, #mm))
 
 -- Show a string on one line, with its newlines as \n.
@@ -63,3 +62,6 @@ while at do
   at = mm:find(word, at + 1)
 end
 print(("%d match%s of %q"):format(count, count == 1 and "" or "es", word))
+
+-- Unmap the file (on Lua 5.4, `local mm <close> = ...` would do it at exit).
+mm:close()

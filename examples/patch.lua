@@ -6,19 +6,19 @@
 -- are in the file.
 --
 -- Run from the repository root (it modifies FILE, so use a copy):
---   lua5.4 examples/patch.lua FILE
+--   lua5.4 examples/patch.lua FILE    (or lua5.1, lua5.2, lua5.3, luajit)
 package.cpath = "./?.so;" .. package.cpath
 local mmap = require "mmap"
 
 local path = arg[1]
 if not path then
-  io.stderr:write("usage: lua5.4 examples/patch.lua FILE\n")
+  io.stderr:write("usage: lua examples/patch.lua FILE\n")
   os.exit(2)
 end
 
 do
   -- "r+": read-write, shared with the file. Fails on an empty file.
-  local mm <close> = assert(mmap.open(path, "r+"))
+  local mm = assert(mmap.open(path, "r+"))
 
   -- 1. setslice: replace the first word with stars. The replacement must
   --    have exactly as many bytes as the range it replaces.
@@ -54,9 +54,12 @@ do
   -- Other processes see the bytes at once; flush() makes sure they are on
   -- disk. It returns true, or nil, message, errno.
   assert(mm:flush())
-end  -- the map is closed here
+
+  -- Unmap (on Lua 5.4, `local mm <close> = ...` does it at the `end`).
+  mm:close()
+end
 
 print("the file now reads:")
 local f = assert(io.open(path, "rb"))
-io.write(f:read("a"))
+io.write(f:read("*a"))
 f:close()

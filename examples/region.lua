@@ -6,7 +6,7 @@
 -- the start of the region, not of the file.
 --
 -- Run from the repository root:
---   lua5.4 examples/region.lua FILE
+--   lua5.4 examples/region.lua FILE    (or lua5.1, lua5.2, lua5.3, luajit)
 -- If FILE does not exist, a sample file of three pages is written there;
 -- an existing file must be longer than one page.
 package.cpath = "./?.so;" .. package.cpath
@@ -14,7 +14,7 @@ local mmap = require "mmap"
 
 local path = arg[1]
 if not path then
-  io.stderr:write("usage: lua5.4 examples/region.lua FILE\n")
+  io.stderr:write("usage: lua examples/region.lua FILE\n")
   os.exit(2)
 end
 local PAGE = mmap.PAGESIZE
@@ -48,7 +48,7 @@ end
 -- Map the second page: length PAGE (or less at the end of the file),
 -- starting at file offset PAGE.
 local length = math.min(PAGE, size - PAGE)
-local mm <close> = assert(mmap.open(path, "r", length, PAGE))
+local mm = assert(mmap.open(path, "r", length, PAGE))
 print(tostring(mm))
 print(("#mm = %d, but mm:size() = %d (the whole file)"):format(#mm, mm:size()))
 
@@ -68,6 +68,7 @@ end
 print(("mm[-1] is the region's last byte, file offset %d"):format(PAGE + #mm - 1))
 print("mm[#mm] raises:", select(2, pcall(function() return mm[#mm] end)))
 f:close()
+mm:close()   -- on Lua 5.4, `local mm <close> = ...` would do it at exit
 
 -- An offset that is not a multiple of the page size is refused by the
 -- system: nil, "PATH: Invalid argument", 22.

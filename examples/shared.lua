@@ -9,7 +9,7 @@
 -- already had.
 --
 -- Run from the repository root:
---   lua5.4 examples/shared.lua
+--   lua5.4 examples/shared.lua    (or lua5.1, lua5.2, lua5.3, luajit)
 package.cpath = "./?.so;" .. package.cpath
 local mmap = require "mmap"
 
@@ -33,7 +33,7 @@ print("second: wrote an answer")
 mm:close()
 ]]):format(path)
 local p = assert(io.popen(lua .. " -e '" .. child:gsub("'", "'\\''") .. "'"))
-io.write(p:read("a"))
+io.write(p:read("*a"))
 p:close()                                      -- waits for the child
 
 -- Same map as before: no re-open, no re-read, no flush needed.

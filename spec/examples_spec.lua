@@ -6,10 +6,8 @@ local H = require "helper"
 local function run(name, ...)
   local args = { ... }
   for i, a in ipairs(args) do args[i] = "'" .. a .. "'" end
-  local p = assert(io.popen(("%s examples/%s.lua %s 2>&1")
-    :format(H.LUA, name, table.concat(args, " "))))
-  local out = p:read("a")
-  local ok = p:close()
+  local ok, out = H.run(("%s examples/%s.lua %s")
+    :format(H.LUA, name, table.concat(args, " ")))
   return ok, out
 end
 
@@ -41,7 +39,7 @@ describe("examples", function()
   end)
 
   it("region.lua maps a page-aligned region of a larger file", function()
-    local path = H.tmpfile(("0123456789abcdef"):rep(3 * 4096 // 16))
+    local path = H.tmpfile(("0123456789abcdef"):rep(H.idiv(3 * 4096, 16)))
     local ok, out = run("region", path)
     assert.is_true(ok, out)
     assert.truthy(out:find("offset=" .. require("mmap").PAGESIZE, 1, true), out)
