@@ -2,7 +2,7 @@
 -- status=NNN, end to end: opening and mapping, or opening and loading, are
 -- inside the clock.
 -- WAY "mmap":   for st in mm:gmatch("status=(%d+)")  (mapped, no copy)
--- WAY "string": for st in s:gmatch("status=(%d+)")   (s = f:read("a"))
+-- WAY "string": for st in s:gmatch("status=(%d+)")   (s = f:read("*a"))
 -- WAY "window": the mmap way, 64 MiB at a time, each window's pages given
 --               back with mm:madvise(mmap.MADV_DONTNEED) once scanned (an
 --               idiom that bounds the peak RSS of a read-only map)
@@ -17,7 +17,7 @@ local count = {}
 
 local function status ()
   local f = assert(io.open("/proc/self/status"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   return tonumber(s:match("VmHWM:%s*(%d+)")),
          tonumber(s:match("RssFile:%s*(%d+)"))
@@ -31,7 +31,7 @@ if way == "mmap" then
   keep = mm
 elseif way == "window" then
   local mm = assert(mmap.open(path))
-  local W = 64 << 20
+  local W = 64 * 1024 * 1024
   for a = 0, #mm - 1, W do
     local b = a + W  -- matches that start in [a, b); they may end after b
     for at, st in mm:gmatch("()status=(%d+)", a, b + 64) do
@@ -43,7 +43,7 @@ elseif way == "window" then
   keep = mm
 elseif way == "string" then
   local f = assert(io.open(path, "rb"))
-  local s = f:read("a")
+  local s = f:read("*a")
   f:close()
   for st in s:gmatch(PAT) do count[st] = (count[st] or 0) + 1 end
   keep = s

@@ -3,7 +3,9 @@
 package.cpath = "./?.so;" .. package.cpath
 local mmap = require "mmap"
 local f = assert(io.open(arg[1], "rb"))
-local mm = assert(mmap.mmap(f, 0, mmap.MAP_SHARED | mmap.MAP_POPULATE,
+-- MAP_SHARED | MAP_POPULATE, written with + (distinct bits) so that this
+-- file parses on Lua 5.1 too
+local mm = assert(mmap.mmap(f, 0, mmap.MAP_SHARED + mmap.MAP_POPULATE,
                             mmap.PROT_READ))
 f:close()
 local n = 0
