@@ -130,6 +130,16 @@ static int hold_fd (int fd, int fdmode) {
 }
 
 
+/* mmap(2) of whole pages (huge ones under MAP_HUGETLB); length 0 goes to
+   the system as it is, which refuses it with its own errno. */
+static void *map_whole (int64_t length, int prot, int flags, int fd,
+                        int64_t offset) {
+  size_t len = mms_mapsize((size_t)length, flags);
+  if (len == 0 && length != 0) { errno = ENOMEM; return NULL; }
+  return mms_map(len, prot, flags, fd, offset);
+}
+
+
 int mm_create (mm_map *m, int fd, int64_t length, int flags, int prot,
                int access, int64_t offset, int fdmode) {
   int st;
@@ -146,8 +156,7 @@ int mm_create (mm_map *m, int fd, int64_t length, int flags, int prot,
   if (mms_guard_install() != 0) return MM_EOS;
   m->fd = hold_fd(fd, fdmode);
   if (m->fd == -1 && fd != -1 && fdmode == MM_FD_DUP) return MM_EOS;
-  m->data = mms_mapsize((size_t)length, flags) == 0 ? NULL :
-            mms_map(mms_mapsize((size_t)length, flags), prot, flags, fd, offset);
+  m->data = map_whole(length, prot, flags, fd, offset);
   if (m->data == NULL) {
     int e = errno;
     if (fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
@@ -219,9 +228,10 @@ void mm_close (mm_map *m) {
 
 
 static int remap (mm_map *m, size_t newsize) {
-  size_t len = mms_mapsize(newsize, m->flags);
-  void *p = len == 0 ? NULL
-          : mms_remap(m->data, mms_mapsize(m->size, m->flags), len);
+  size_t len = mms_mapsize(newsize, m->flags);  /* newsize >= 1 */
+  void *p;
+  if (len == 0) { errno = ENOMEM; return MM_EOS; }
+  p = mms_remap(m->data, mms_mapsize(m->size, m->flags), len);
   if (p == NULL) return MM_EOS;
   m->data = p;
   m->size = newsize;
