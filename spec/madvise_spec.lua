@@ -214,4 +214,82 @@ describe("madvise", function()
       m:close()
     end)
   end)
+
+  describe("MADV_POPULATE_READ / MADV_POPULATE_WRITE", function()
+    -- Linux 5.14 and later; an older kernel answers EINVAL, which the
+    -- triple carries, and then only the triple is checked.
+    local function populated(...)
+      if ... == true then return true end
+      local _, code = H.oserror(nil, ...)
+      assert.are.equal(H.EINVAL, code)
+      return false
+    end
+
+    -- Resident kB of the mapping that holds the map (from /proc/self/smaps).
+    -- The maps measured are file maps: an anonymous one may share its line
+    -- with the interpreter's own neighbouring memory (the kernel merges
+    -- them), a file map never does.
+    local function rss(m)
+      local at = tonumber(tostring(m:topointer()):match("0x(%x+)"), 16)
+      local inside = false
+      for line in io.lines("/proc/self/smaps") do
+        local a, b = line:match("^(%x+)-(%x+) ")
+        if a then
+          inside = tonumber(a, 16) <= at and at < tonumber(b, 16)
+        elseif inside then
+          local kb = line:match("^Rss:%s*(%d+) kB")
+          if kb then return tonumber(kb) end
+        end
+      end
+      error("no mapping at the map's address")
+    end
+
+    it("are distinct integer constants where the headers define them", function()
+      assert.is_true(H.isint(mmap.MADV_POPULATE_READ))
+      assert.is_true(H.isint(mmap.MADV_POPULATE_WRITE))
+      assert.are_not.equal(mmap.MADV_POPULATE_READ, mmap.MADV_POPULATE_WRITE)
+    end)
+
+    it("POPULATE_WRITE makes every page of a fresh copy-on-write map resident", function()
+      local m, path = H.filemap(("w"):rep(64 * P), "r+b", { access = mmap.ACCESS_COPY })
+      assert.is_true(rss(m) < 64 * P / 1024)  -- nothing touched yet
+      if populated(m:madvise(mmap.MADV_POPULATE_WRITE)) then
+        assert.is_true(rss(m) >= 64 * P / 1024)
+      end
+      assert.are.equal(("w"):rep(64 * P), H.all(m))
+      assert.are.equal(("w"):rep(64 * P), H.slurp(path))
+    end)
+
+    it("POPULATE_READ brings a file's pages in and changes no byte", function()
+      local content = ("r"):rep(16 * P)
+      local m, path = H.filemap(content)
+      assert.is_true(m:madvise(mmap.MADV_DONTNEED))
+      if populated(m:madvise(mmap.MADV_POPULATE_READ)) then
+        assert.is_true(rss(m) >= 16 * P / 1024)
+      end
+      assert.is_true(m:flush())
+      assert.are.equal(content, H.slurp(path))
+    end)
+
+    it("a range populates only that range", function()
+      local m = H.filemap(("q"):rep(8 * P), "r+b", { access = mmap.ACCESS_COPY })
+      if populated(m:madvise(mmap.MADV_POPULATE_WRITE, 2 * P, 3 * P)) then
+        local kb = rss(m)
+        assert.is_true(kb >= 3 * P / 1024 and kb < 8 * P / 1024, tostring(kb))
+      end
+    end)
+
+    it("POPULATE_WRITE on a read-only map returns nil, msg, EINVAL", function()
+      local m = H.readonly(("o"):rep(P))
+      H.oserror(H.EINVAL, m:madvise(mmap.MADV_POPULATE_WRITE))
+      assert.are.equal(("o"):rep(P), H.all(m))
+    end)
+
+    it("a page the file no longer backs gives EFAULT, not a bus error", function()
+      local m = H.keep((H.lost()))
+      local ok, msg, code = m:madvise(mmap.MADV_POPULATE_READ)
+      if code ~= H.EINVAL then H.oserror(14, ok, msg, code) end  -- EFAULT
+      assert.are.equal(("a"):byte(), m[0])  -- the process and the map live on
+    end)
+  end)
 end)
