@@ -19,7 +19,19 @@
 local H = require "helper"
 local mmap = require "mmap"
 
-local MAXI, MINI = math.maxinteger, math.mininteger
+-- The extreme integers (on 5.1, 5.2 and LuaJIT, where numbers are doubles,
+-- the doubles nearest them that the module takes exactly: see helper.lua).
+local MAXI, MINI = H.MAXINT, H.MININT
+
+-- math.tointeger: the integer a number stands for, or nil. Before 5.3 an
+-- integral double in [-2^63, 2^63), as the module converts them
+-- (src/mm_compat.h).
+local tointeger = math.tointeger or function(x)
+  if type(x) == "number" and x == math.floor(x) and x >= -2 ^ 63 and x < 2 ^ 63 then
+    return x
+  end
+  return nil
+end
 local PAGESIZE = mmap.PAGESIZE
 local INT_MIN, INT_MAX = -0x80000000, 0x7fffffff
 
@@ -27,7 +39,7 @@ local function envint(name)
   local v = os.getenv(name)
   if v == nil or v == "" then return nil end
   local n = tonumber(v)
-  n = n and math.tointeger(n)
+  n = n and tointeger(n)
   assert(n, name .. " must be an integer, got '" .. v .. "'")
   return n
 end
@@ -62,7 +74,7 @@ local SHARED_GROW = "mmap: can't expand a shared anonymous mapping on Linux"
 
 -- Growth beyond this cannot succeed (the specs only ask for it with sizes far
 -- past any address space or file size limit); it must return nil, msg, errno.
-local HUGE_SIZE = 1 << 40
+local HUGE_SIZE = H.shl(1, 40)
 
 -- The methods of SPEC §3 (a string key naming one gives a function).
 local METHODS = {}
@@ -74,16 +86,45 @@ end
 ------------------------------------------------------------------------------
 -- A small deterministic generator (64-bit LCG, high bits), independent of
 -- math.random so that nothing else in the process can disturb the sequence.
+-- The state is kept as four 16-bit limbs, least significant first, so that
+-- the arithmetic is exact on every Lua (before 5.3 numbers are doubles) and
+-- a seed gives the same sequence on all of them.
 
-local rstate = 0
+local LCG_MUL = { 0x7F2D, 0x4C95, 0xF42D, 0x5851 } -- 6364136223846793005
+local LCG_ADD = { 0x814F, 0xF767, 0x7B7E, 0x1405 } -- 1442695040888963407
+local rstate = { 0, 0, 0, 0 }
 
 local function rnd(n) -- 0 .. n-1
-  rstate = rstate * 6364136223846793005 + 1442695040888963407
-  return (rstate >> 33) % n
+  local s, c = rstate, 0
+  local m, a = LCG_MUL, LCG_ADD
+  local r0 = s[1] * m[1] + a[1]
+  local r1 = s[1] * m[2] + s[2] * m[1] + a[2]
+  local r2 = s[1] * m[3] + s[2] * m[2] + s[3] * m[1] + a[3]
+  local r3 = s[1] * m[4] + s[2] * m[3] + s[3] * m[2] + s[4] * m[1] + a[4]
+  s[1] = r0 % 65536; c = H.idiv(r0, 65536); r1 = r1 + c
+  s[2] = r1 % 65536; c = H.idiv(r1, 65536); r2 = r2 + c
+  s[3] = r2 % 65536; c = H.idiv(r2, 65536); r3 = r3 + c
+  s[4] = r3 % 65536
+  return (H.idiv(s[3], 2) + s[4] * 32768) % n -- (state >> 33) % n
 end
 
+-- state = s xor 0x2545F4914F6CDD1D (s two's complement; |s| < 2^53 before 5.3)
 local function reseed(s)
-  rstate = s ~ 0x2545F4914F6CDD1D
+  local x = s < 0 and -s or s
+  local limbs = {}
+  for i = 1, 4 do
+    limbs[i] = x % 65536
+    x = H.idiv(x, 65536)
+  end
+  if s < 0 then -- negate: invert and add one
+    local c = 1
+    for i = 1, 4 do
+      local v = 65535 - limbs[i] + c
+      limbs[i], c = v % 65536, H.idiv(v, 65536)
+    end
+  end
+  local mix = { 0xDD1D, 0x4F6C, 0xF491, 0x2545 }
+  for i = 1, 4 do rstate[i] = H.bxor(limbs[i], mix[i]) end
   for _ = 1, 8 do rnd(2) end
 end
 
@@ -105,7 +146,7 @@ local function fail(msg, alts)
 end
 
 local function R(...)
-  return table.pack(...)
+  return H.pack(...)
 end
 
 local OTHER -- another open map, passed as a hostile argument ("got mmap")
@@ -143,7 +184,7 @@ local function reqint(a, i, name)
   local x = v
   if type(v) == "string" then x = tonumber(v) end
   if type(x) == "number" then
-    local k = math.tointeger(x)
+    local k = tointeger(x)
     if k then return k end
     return argfail(a, i, name, "number has no integer representation")
   end
@@ -170,7 +211,7 @@ end
 -- integers, so that they are simply out of range. nil otherwise.
 local function integral(v)
   if type(v) ~= "number" then return nil end
-  local k = math.tointeger(v)
+  local k = tointeger(v)
   if k then return k end
   if v ~= v or v == math.huge or v == -math.huge or v ~= math.floor(v) then
     return nil
@@ -208,9 +249,9 @@ local function adjust(n, start, stop, step)
   end
   local len = 0
   if step < 0 then
-    if stop < start then len = (start - stop - 1) // -step + 1 end
+    if stop < start then len = H.idiv(start - stop - 1, -step) + 1 end
   elseif start < stop then
-    len = (stop - start - 1) // step + 1
+    len = H.idiv(stop - start - 1, step) + 1
   end
   return start, step, len
 end
@@ -412,7 +453,7 @@ MODEL.setslice = function(M, a)
     bytes[at + 1] = d:byte(k)
     at = at + by
   end
-  M.s = string.char(table.unpack(bytes, 1, M.n))
+  M.s = string.char(H.unpack(bytes, 1, M.n))
   return R(true)
 end
 
@@ -435,7 +476,7 @@ local WHENCE = { set = 0, cur = 1, ["end"] = 2 }
 
 local function towhence(w)
   if type(w) == "string" then return WHENCE[w] end
-  local k = type(w) == "number" and math.tointeger(w)
+  local k = type(w) == "number" and tointeger(w)
   if k and k >= 0 and k <= 2 then return k end
   return nil
 end
@@ -521,36 +562,42 @@ end
 -- How the module is called: method syntax, so that Lua's argument errors are
 -- numbered without self and name the method.
 
+-- The methods are not called as tail calls (`return values(mm:read(...))`):
+-- LuaJIT does not know the name of a function reached by a tail call, and
+-- would number its arguments from self ("bad argument #2 to '?'").
+local function values(...) return ... end
+
 local CALL = {
   index = function(mm, k) return mm[k] end,
   newindex = function(mm, k, v) mm[k] = v end,
   len = function(mm) return #mm end,
   tostring = function(mm) return tostring(mm) end,
   type = function(mm) return mmap.type(mm) end,
-  close = function(mm, ...) return mm:close(...) end,
-  seekable = function(mm, ...) return mm:seekable(...) end,
-  tell = function(mm, ...) return mm:tell(...) end,
-  size = function(mm, ...) return mm:size(...) end,
-  read = function(mm, ...) return mm:read(...) end,
-  read_byte = function(mm, ...) return mm:read_byte(...) end,
-  readline = function(mm, ...) return mm:readline(...) end,
-  write = function(mm, ...) return mm:write(...) end,
-  write_byte = function(mm, ...) return mm:write_byte(...) end,
-  find = function(mm, ...) return mm:find(...) end,
-  rfind = function(mm, ...) return mm:rfind(...) end,
-  slice = function(mm, ...) return mm:slice(...) end,
-  setslice = function(mm, ...) return mm:setslice(...) end,
-  move = function(mm, ...) return mm:move(...) end,
-  seek = function(mm, ...) return mm:seek(...) end,
-  flush = function(mm, ...) return mm:flush(...) end,
-  madvise = function(mm, ...) return mm:madvise(...) end,
-  resize = function(mm, ...) return mm:resize(...) end,
+  close = function(mm, ...) return values(mm:close(...)) end,
+  seekable = function(mm, ...) return values(mm:seekable(...)) end,
+  tell = function(mm, ...) return values(mm:tell(...)) end,
+  size = function(mm, ...) return values(mm:size(...)) end,
+  read = function(mm, ...) return values(mm:read(...)) end,
+  read_byte = function(mm, ...) return values(mm:read_byte(...)) end,
+  readline = function(mm, ...) return values(mm:readline(...)) end,
+  write = function(mm, ...) return values(mm:write(...)) end,
+  write_byte = function(mm, ...) return values(mm:write_byte(...)) end,
+  find = function(mm, ...) return values(mm:find(...)) end,
+  rfind = function(mm, ...) return values(mm:rfind(...)) end,
+  slice = function(mm, ...) return values(mm:slice(...)) end,
+  setslice = function(mm, ...) return values(mm:setslice(...)) end,
+  move = function(mm, ...) return values(mm:move(...)) end,
+  seek = function(mm, ...) return values(mm:seek(...)) end,
+  flush = function(mm, ...) return values(mm:flush(...)) end,
+  madvise = function(mm, ...) return values(mm:madvise(...)) end,
+  resize = function(mm, ...) return values(mm:resize(...)) end,
 }
 
 ------------------------------------------------------------------------------
 -- Argument generators.
 
-local EXTREME = { MINI, MAXI, MAXI - 1, MINI + 1, 1 << 53, -(1 << 53), 1 << 62 }
+-- (Before 5.3, MAXI - 1 and MINI + 1 are the doubles MAXI and MINI.)
+local EXTREME = { MINI, MAXI, MAXI - 1, MINI + 1, H.shl(1, 53), -H.shl(1, 53), H.shl(1, 62) }
 
 local function small(M) -- an integer in [-n-4, n+4]
   return rnd(2 * M.n + 9) - M.n - 4
@@ -654,7 +701,7 @@ local function key(M)
   return hostile()
 end
 
-local function P(...) return table.pack(...) end
+local function P(...) return H.pack(...) end
 
 -- Keep the first n of a packed list (the others are absent).
 local function first(n, a)
@@ -674,7 +721,7 @@ end
 
 -- The slice length that (start, stop, step) would select, or a random one.
 local function slicelen(M, start, stop, stp)
-  local function int(v) return type(v) == "number" and math.tointeger(v) or nil end
+  local function int(v) return type(v) == "number" and tointeger(v) or nil end
   local ok, _, _, len = pcall(adjust, M.n, int(start), int(stop), int(stp))
   if ok and rnd(5) > 0 then return len end
   return rnd(M.n + 2)
@@ -832,7 +879,7 @@ GEN.resize = function()
   local r = rnd(100)
   if r < 75 then return P(1 + rnd(80)) end
   if r < 80 then return P(pick { 0, -1, MINI }) end
-  if r < 88 then return P(pick { MAXI, MAXI - 1, 1 << 53, 2.0 ^ 53, 1 << 62 }) end
+  if r < 88 then return P(pick { MAXI, MAXI - 1, H.shl(1, 53), 2.0 ^ 53, H.shl(1, 62) }) end
   if r < 92 then return P(pick { 3.0, 2.5, "7", "x" }) end
   if r < 95 then return P() end
   return P(hostile())
@@ -887,7 +934,7 @@ local function show(v)
   local t = type(v)
   if t == "string" then return quote(v) end
   if t == "number" then
-    if math.type(v) == "integer" then
+    if H.isint(v) and (H.INT64 or math.abs(v) < 2 ^ 53) then
       if v == MINI then return "math.mininteger" end
       return tostring(v)
     end
@@ -929,7 +976,7 @@ end
 local function same(e, v)
   if e == ANYFUNC then return type(v) == "function" end
   if type(e) == "number" then
-    return type(v) == "number" and math.type(e) == math.type(v) and e == v
+    return type(v) == "number" and H.isint(e) == H.isint(v) and e == v
   end
   return rawequal(e, v)
 end
@@ -946,7 +993,7 @@ local function agrees(exp, act)
   if not act[1] then return false end
   if exp == OSERR then
     return act[2] == nil and type(act[3]) == "string" and #act[3] > 0
-      and math.type(act[4]) == "integer"
+      and H.isint(act[4])
   end
   for i = 1, math.max(exp.n, act.n - 1) do
     if not same(exp[i], act[i + 1]) then return false end
@@ -1051,7 +1098,7 @@ fuzz mismatch: %s
       exp = { err = exp.msg, alts = exp.alts }
     end
     assert(#ARGERRS == 0 or not ok, "model bug: argument errors not raised by " .. name)
-    local act = table.pack(pcall(CALL[name], mm, table.unpack(a, 1, a.n)))
+    local act = H.pack(pcall(CALL[name], mm, H.unpack(a, 1, a.n)))
     if not agrees(exp, act) then
       report("outcome differs", showcall(name, a), showout(exp),
         showout(actual_outcome(act)), before)
@@ -1136,7 +1183,7 @@ describe("fuzz (model-based)", function()
   }
   local given = 0
   for k, ph in ipairs(PHASES) do
-    local nops = k < #PHASES and TOTAL * ph[1] // 100 or TOTAL - given
+    local nops = k < #PHASES and H.idiv(TOTAL * ph[1], 100) or TOTAL - given
     given = given + nops
     it(("%d operations on %s agree with the model"):format(nops, ph[3]), function()
       run(ph[2], nops, SEED + 7919 * k)
