@@ -95,7 +95,7 @@ local LCG_ADD = { 0x814F, 0xF767, 0x7B7E, 0x1405 } -- 1442695040888963407
 local rstate = { 0, 0, 0, 0 }
 
 local function rnd(n) -- 0 .. n-1
-  local s, c = rstate, 0
+  local s, c = rstate
   local m, a = LCG_MUL, LCG_ADD
   local r0 = s[1] * m[1] + a[1]
   local r1 = s[1] * m[2] + s[2] * m[1] + a[2]

@@ -329,7 +329,7 @@ local function gen()
   end
   local count = rnd(20) == 1 and rnd(30, 60) or rnd(1, 8)
   for k = 1, count do
-    local r, p = rnd(100), nil
+    local r, p = rnd(100)
     if r <= 20 then
       local o = FIXED[rnd(#FIXED)]
       p = o[1]

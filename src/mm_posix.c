@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mm_sys.h"
@@ -265,13 +266,26 @@ int mms_advise (void *addr, size_t len, int advice) {
 }
 
 
+/*
+** The system calls themselves where the platform names them: sanitizer
+** runtimes replace mlock/munlock with no-ops that always succeed, and a
+** pinning the caller asked for must really happen (or really fail).
+*/
+#ifdef SYS_mlock
+#define MLOCK(a, n)   syscall(SYS_mlock, (a), (n))
+#define MUNLOCK(a, n) syscall(SYS_munlock, (a), (n))
+#else
+#define MLOCK(a, n)   mlock((a), (n))
+#define MUNLOCK(a, n) munlock((a), (n))
+#endif
+
 int mms_lock (void *addr, size_t len) {
-  return mlock(addr, len);
+  return MLOCK(addr, len) == 0 ? 0 : -1;
 }
 
 
 int mms_unlock (void *addr, size_t len) {
-  return munlock(addr, len);
+  return MUNLOCK(addr, len) == 0 ? 0 : -1;
 }
 
 
