@@ -70,6 +70,31 @@ describe("mmap.so", function()
   end)
 end)
 
+-- make static's library (make check builds the 5.4 one for examples/host):
+-- one object in which only the lmmap.h names are global, so that the
+-- core's (mm_*, mms_*, mmp_*) cannot clash with a host's.
+describe("libmmap.a", function()
+  local LIB = os.getenv("MMAP_STATIC") or "build/5.4/libmmap.a"
+
+  it("defines exactly the C API of src/lmmap.h as global symbols", function()
+    local ok, out = H.run("nm -g --defined-only " .. LIB)
+    assert(ok, "nm -g " .. LIB .. " failed (run make static):\n" .. out)
+    local globals = {}
+    for t, name in out:gmatch("\n%x*%s+(%a)%s+(%S+)") do
+      globals[#globals + 1] = t .. " " .. name
+    end
+    table.sort(globals)
+    assert.are.same({ "T lmmap_check", "T lmmap_test", "T luaopen_mmap" }, globals)
+  end)
+
+  it("still holds the core, as local symbols", function()
+    local ok, out = H.run("nm --defined-only " .. LIB)
+    assert(ok, out)
+    assert.truthy(out:find("\n%x+ t mm_create\n"), "mm_create is missing or global")
+    assert.truthy(out:find("\n%x+ t mms_map\n"), "mms_map is missing or global")
+  end)
+end)
+
 describe("require 'mmap'", function()
   local mmap = require "mmap"
 
