@@ -4,11 +4,7 @@ local mmap = require "mmap"
 
 -- The descriptor count after a full collection, so that garbage file handles
 -- (ours or busted's) cannot be collected between a baseline and a later count.
-local function fdbase()
-  collectgarbage("collect")
-  collectgarbage("collect")
-  return H.fdcount()
-end
+local fdbase = H.fdbase
 
 describe("close()", function()
   after_each(function() H.cleanup() end)

@@ -377,6 +377,15 @@ function H.fdcount()
   return n
 end
 
+-- The same count once the collector has run twice: the baseline of a test
+-- that counts descriptors, so that a map an earlier test dropped (and the
+-- collector has not reached yet) cannot close its descriptor mid-test.
+function H.fdbase()
+  collectgarbage("collect")
+  collectgarbage("collect")
+  return H.fdcount()
+end
+
 -- Run a Lua chunk in a second interpreter process that can require "mmap";
 -- returns everything it printed, stderr included. `prefix` is shell text run
 -- first in the child's shell (a ulimit, say); it must not hold '"'. The
