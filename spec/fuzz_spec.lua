@@ -563,9 +563,8 @@ end
 -- numbered without self and name the method.
 
 -- The methods are not called as tail calls (`return values(mm:read(...))`):
--- LuaJIT does not know the name of a function reached by a tail call, and
--- would number its arguments from self ("bad argument #2 to '?'").
-local function values(...) return ... end
+-- see H.values.
+local values = H.values
 
 local CALL = {
   index = function(mm, k) return mm[k] end,

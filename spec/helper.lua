@@ -158,6 +158,16 @@ function H.finalizer(fn)
   return setmetatable({}, { __gc = fn })
 end
 
+-- Its arguments, returned: `return H.values(mm:read(...))` keeps a method
+-- call out of tail position, where LuaJIT loses the function's name and
+-- numbers its arguments from self ("bad argument #2 to '?'").
+function H.values(...) return ... end
+
+-- A map's address as a number (its topointer light userdata, printed).
+function H.address(mm)
+  return tonumber(tostring(mm:topointer()):match("0x(%x+)"), 16)
+end
+
 -- Run a shell command; returns true when it exited with status 0, its
 -- output (stderr included) and the exit status. (pclose's status reaches
 -- Lua only on 5.2+, so the shell reports it.)

@@ -32,10 +32,7 @@ local function mapping_at(addr)
   return nil, 0
 end
 
--- A map's address as a number (topointer's light userdata, printed).
-local function address(mm)
-  return tonumber(tostring(mm:topointer()):match("0x(%x+)"), 16)
-end
+local address = H.address
 
 -- A private anonymous huge page map of n bytes, or the refusal's triple
 -- checked and nil.

@@ -230,7 +230,7 @@ describe("madvise", function()
     -- with the interpreter's own neighbouring memory (the kernel merges
     -- them), a file map never does.
     local function rss(m)
-      local at = tonumber(tostring(m:topointer()):match("0x(%x+)"), 16)
+      local at = H.address(m)
       local inside = false
       for line in io.lines("/proc/self/smaps") do
         local a, b = line:match("^(%x+)-(%x+) ")

@@ -153,10 +153,8 @@ local function eager_gc()
 end
 
 -- Calls of the methods are never tail calls (`return values(mm:unpack(...))`,
--- `return (mm:pack(...))`): LuaJIT does not know the name of a function
--- reached by a tail call, and numbers its arguments from self then
--- ("bad argument #3 to '?'" for the offset).
-local function values(...) return ... end
+-- `return (mm:pack(...))`): see H.values.
+local values = H.values
 
 local function buserror(n)
   return H.MSG.bus:format(n)
