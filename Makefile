@@ -44,10 +44,11 @@ WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
 # Only luaopen_mmap is exported: everything else is hidden (see src/lmmap.h).
 MYCFLAGS = $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR)
 
-SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c
+SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c \
+       src/mm_search.c
 OBJS = $(SRCS:src/%.c=$(B)/%.o)
 HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
-       src/mm_sys.h
+       src/mm_search.h src/mm_sys.h
 
 .PHONY: all check check-all check-valgrind check-asan static lint demo bench \
         install uninstall clean deps FORCE
@@ -85,11 +86,15 @@ $(B)/libmmap.a: $(OBJS)
 	rm -f $@
 	$(AR) rcs $@ $(B)/lmmap.o
 
-CORE_OBJS = $(B)/mm_core.o $(B)/mm_posix.o
+CORE_OBJS = $(B)/mm_core.o $(B)/mm_posix.o $(B)/mm_search.o
 
 # The core's own test: plain C, no Lua, sizes near the limits of int64_t.
 $(B)/core_test: spec/core_test.c $(CORE_OBJS) $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c $(CORE_OBJS)
+
+# The search functions alone, against a naive search, between guard pages.
+$(B)/search_test: spec/search_test.c $(B)/mm_search.o src/mm_search.h
+	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/search_test.c $(B)/mm_search.o
 
 # A C host embedding this Lua: the guard under threads and host signal handlers.
 $(B)/guard_test: spec/guard_test.c
@@ -116,11 +121,12 @@ $(ASAN_DIR)/mmap.so: $(SRCS) $(HDRS)
 	mkdir -p $(ASAN_DIR)
 	$(CC) $(ASAN_CFLAGS) $(MYCFLAGS) $(LIBFLAG) $(NODELETE) -o $@ $(SRCS)
 
-$(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c $(HDRS)
+$(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_search.c $(HDRS)
 	mkdir -p $(ASAN_DIR)
-	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c src/mm_posix.c
+	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c src/mm_posix.c \
+	  src/mm_search.c
 
-TESTBINS = $(B)/core_test $(B)/guard_test $(HOST)
+TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST)
 RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) sh spec/run
 
 check: deps mmap.so $(TESTBINS)
@@ -169,5 +175,5 @@ uninstall:
 FORCE:
 
 clean:
-	rm -f mmap.so libmmap.a src/*.o spec/core_test spec/guard_test bench/guard bench/memsearch
+	rm -f mmap.so libmmap.a src/*.o spec/core_test spec/guard_test spec/search_test bench/guard bench/memsearch
 	rm -rf build
