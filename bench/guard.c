@@ -55,7 +55,10 @@ int main (void) {
   double with[ROUNDS], without[ROUNDS];
   long sum = 0;
   int i;
-  if (mm_create(&m, -1, MASK + 1, mms_map_shared, 3, 0, 0, MM_FD_DUP) != MM_OK)
+  mm_params p;
+  mm_defaults(&p);
+  p.length = MASK + 1;
+  if (mm_create(&m, &p) != MM_OK)
     return 1;
   for (i = 0; i < ROUNDS; i++) {
     without[i] = run(unguarded, &m, &sum);

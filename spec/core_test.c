@@ -43,26 +43,36 @@ static mm_map fake (size_t size, int64_t offset) {
   return m;
 }
 
+/* mm_create with Python's defaults but for the descriptor, length, offset. */
+static int create (mm_map *m, int fd, int64_t length, int64_t offset) {
+  mm_params p;
+  mm_defaults(&p);
+  p.fd = fd;
+  p.length = length;
+  p.offset = offset;
+  return mm_create(m, &p);
+}
+
 static void test_create (void) {
   mm_map m;
   char path[] = "/tmp/core_testXXXXXX";
   int fd = mkstemp(path);
   check(fd >= 0 && write(fd, "0123456789", 10) == 10, "temporary file");
-  check(mm_create(&m, fd, MAX, mms_map_shared, 3, 0, 0, MM_FD_DUP)
+  check(create(&m, fd, MAX, 0)
         == MM_ELENGTHSIZE, "length INT64_MAX on a 10-byte file");
-  check(mm_create(&m, fd, 1, mms_map_shared, 3, 0, MAX, MM_FD_DUP)
+  check(create(&m, fd, 1, MAX)
         == MM_ELENGTHSIZE, "offset INT64_MAX with length 1");
-  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, MAX, MM_FD_DUP)
+  check(create(&m, fd, 0, MAX)
         == MM_EOFFSETSIZE, "offset INT64_MAX with length 0");
-  check(mm_create(&m, fd, MIN, mms_map_shared, 3, 0, 0, MM_FD_DUP)
+  check(create(&m, fd, MIN, 0)
         == MM_ELENGTHNEG, "length INT64_MIN");
-  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, MIN, MM_FD_DUP)
+  check(create(&m, fd, 0, MIN)
         == MM_EOFFSETNEG, "offset INT64_MIN");
-  check(mm_create(&m, -1, MAX, mms_map_shared, 3, 0, 0, MM_FD_DUP)
+  check(create(&m, -1, MAX, 0)
         == MM_EOS && (errno == ENOMEM || errno == EINVAL),
         "anonymous INT64_MAX is an OS error (ENOMEM; EINVAL under valgrind)");
   check(m.data == NULL && m.fd == -1, "a failed create holds nothing");
-  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, 0, MM_FD_DUP) == MM_OK
+  check(create(&m, fd, 0, 0) == MM_OK
         && m.size == 10, "whole file");
   check(mm_resize(&m, MAX) == MM_EOS, "resize to INT64_MAX fails cleanly");
   check(m.size == 10 && lseek(fd, 0, SEEK_END) == 10,
@@ -103,10 +113,10 @@ static void test_ranges (void) {
   check(mm_move(&m, 0, MAX, 1) == MM_EMOVE, "move src INT64_MAX");
   check(mm_move(&m, 1, 1, MAX) == MM_EMOVE, "move count INT64_MAX");
   check(mm_move(&m, MIN, 0, 0) == MM_EMOVE, "move dest INT64_MIN");
-  check(mm_flush(&m, &max, &one, 4) == MM_EFLUSH, "flush offset MAX size 1");
-  check(mm_flush(&m, &one, &max, 4) == MM_EFLUSH, "flush offset 1 size MAX");
-  check(mm_flush(&m, &neg, NULL, 4) == MM_EFLUSH, "flush offset -1");
-  check(mm_flush(&m, &zero, &neg, 4) == MM_EFLUSH, "flush size -1");
+  check(mm_flush(&m, &max, &one, NULL) == MM_EFLUSH, "flush offset MAX size 1");
+  check(mm_flush(&m, &one, &max, NULL) == MM_EFLUSH, "flush offset 1 size MAX");
+  check(mm_flush(&m, &neg, NULL, NULL) == MM_EFLUSH, "flush offset -1");
+  check(mm_flush(&m, &zero, &neg, NULL) == MM_EFLUSH, "flush size -1");
   check(mm_advise(&m, 0, &max, NULL) == MM_EADVSTART, "advise start MAX");
   check(mm_advise(&m, 0, &zero, &neg) == MM_EADVLEN, "advise length -1");
   check(mm_advise(&m, 0, &big, &max) == MM_EADVBIG, "advise 4096 + MAX");
@@ -137,7 +147,7 @@ static void test_slices (void) {
 static void test_find (void) {
   mm_map m;
   int64_t found, max = MAX, min = MIN, past = 17, m1 = -1;
-  check(mm_create(&m, -1, 16, mms_map_shared, 3, 0, 0, MM_FD_DUP) == MM_OK,
+  check(create(&m, -1, 16, 0) == MM_OK,
         "anonymous 16 bytes");
   mm_write(&m, "one two ones", 12);
   check(mm_find(&m, "one", 3, &min, &max, 0, &found) == MM_OK && found == 0,
@@ -197,7 +207,7 @@ static void test_shrink_undone (void) {
   memset(buf, 'r', sizeof buf);
   check(write(fd, buf, 3 * page) == (ssize_t)(3 * page) &&
         fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0, "sealed memfd");
-  check(mm_create(&m, fd, 0, mms_map_shared, 3, 0, 0, MM_FD_DUP) == MM_OK,
+  check(create(&m, fd, 0, 0) == MM_OK,
         "map of the sealed memfd");
   check(mm_resize(&m, (int64_t)page) == MM_EOS && errno == EPERM,
         "shrink refused by the seal: EPERM");

@@ -17,7 +17,7 @@
 ** be written (0 for ACCESS_READ or a map without PROT_WRITE); either
 ** pointer may be NULL. The address is valid until the map is resized,
 ** closed or collected (keep the map reachable), and accesses through it are
-** not guarded against bus errors (SPEC 7.12): a file truncated underneath
+** not guarded against bus errors (manual §13): a file truncated underneath
 ** raises SIGBUS in the host's own code.
 */
 #ifndef LMMAP_H

@@ -12,51 +12,18 @@
 #include <string.h>
 
 #include "mm_core.h"
+#include "mm_search.h"
 #include "mm_sys.h"
 
 #define I64MAX INT64_MAX
 
-static const char *const messages[] = {
-  "no error",
-  "system error",
-  "mmap closed or invalid",
-  "mmap can't modify a readonly memory map.",
-  "mmap is not readable",
-  "memory mapped length must be positive",
-  "memory mapped offset must be positive",
-  "mmap can't specify both access and flags, prot.",
-  "mmap invalid access parameter.",
-  "cannot mmap an empty file",
-  "mmap offset is greater than file size",
-  "mmap length is greater than file size",
-  "mmap indices must be integers",
-  "mmap index out of range",
-  "mmap item value must be an int",
-  "mmap item value must be in range(0, 256)",
-  "byte must be in range(0, 256)",
-  "data out of range",
-  "write byte out of range",
-  "seek out of range",
-  "unknown seek type",
-  "source, destination, or count out of range",
-  "flush values out of range",
-  "madvise start out of bounds",
-  "madvise length invalid",
-  "madvise length too large",
-  "mmap slice assignment is wrong size",
-  "slice step cannot be zero",
-  "new size out of range",
-  "mmap can't resize with trackfd=False.",
-  "mmap can't resize a readonly or copy-on-write memory map.",
-  "mmap: can't expand a shared anonymous mapping on Linux",
-  "can't get size with trackfd=False",
-  "mmap: bus error",
-  "malformed pattern"
-};
+#define MM_TEXT_ITEM(code, text) text,
+static const char *const messages[] = { MM_STATUSES(MM_TEXT_ITEM) };
+#undef MM_TEXT_ITEM
 
 
 const char *mm_message (int status) {
-  if (status < 0 || status >= (int)(sizeof(messages) / sizeof(messages[0])))
+  if (status < 0 || status >= MM_NSTATUS)
     return "unknown error";
   return messages[status];
 }
@@ -64,6 +31,16 @@ const char *mm_message (int status) {
 
 size_t mm_pagesize (void) {
   return mms_pagesize();
+}
+
+
+const mm_const *mm_constants (void) {
+  return mms_constants;
+}
+
+
+int mm_filefd (FILE *f) {
+  return mms_filefd(f);
 }
 
 
@@ -140,36 +117,47 @@ static void *map_whole (int64_t length, int prot, int flags, int fd,
 }
 
 
-int mm_create (mm_map *m, int fd, int64_t length, int flags, int prot,
-               int access, int64_t offset, int fdmode) {
-  int st;
+void mm_defaults (mm_params *p) {
+  p->fd = -1;
+  p->length = 0;
+  p->flags = mms_map_shared;
+  p->prot = mms_prot_read | mms_prot_write;
+  p->access = MM_ACCESS_DEFAULT;
+  p->offset = 0;
+  p->fdmode = MM_FD_DUP;
+}
+
+
+int mm_create (mm_map *m, const mm_params *p) {
+  int st, fd = p->fd, flags = p->flags, prot = p->prot, access = p->access;
+  int64_t length = p->length;
   memset(m, 0, sizeof *m);
   m->fd = -1;
   if (length < 0) return MM_ELENGTHNEG;
-  if (offset < 0) return MM_EOFFSETNEG;
+  if (p->offset < 0) return MM_EOFFSETNEG;
   if ((st = derive_access(&flags, &prot, &access)) != MM_OK) return st;
   if (fd == -1)
     flags |= mms_map_anonymous;
-  else if ((st = check_filesize(fd, &length, offset)) != MM_OK)
+  else if ((st = check_filesize(fd, &length, p->offset)) != MM_OK)
     return st;
   if (!fits_size(length)) { errno = ENOMEM; return MM_EOS; }
   if (mms_guard_install() != 0) return MM_EOS;
-  m->fd = hold_fd(fd, fdmode);
-  if (m->fd == -1 && fd != -1 && fdmode == MM_FD_DUP) return MM_EOS;
-  m->data = map_whole(length, prot, flags, fd, offset);
+  m->fd = hold_fd(fd, p->fdmode);
+  if (m->fd == -1 && fd != -1 && p->fdmode == MM_FD_DUP) return MM_EOS;
+  m->data = map_whole(length, prot, flags, fd, p->offset);
   if (m->data == NULL) {
     int e = errno;
-    if (fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
+    if (p->fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
     m->fd = -1;
     errno = e;
     return MM_EOS;
   }
   m->size = (size_t)length;
-  m->offset = offset;
+  m->offset = p->offset;
   m->flags = flags;
   m->prot = prot;
   m->access = access;
-  m->trackfd = fdmode != MM_FD_BORROW;
+  m->trackfd = p->fdmode != MM_FD_BORROW;
   return MM_OK;
 }
 
@@ -201,10 +189,16 @@ int mm_openpath (mm_map *m, const char *path, int mode, int64_t length,
   fd = mms_open(path, writable, mode == MM_MODE_WPLUS);
   if (fd < 0) return MM_EOS;
   st = writable ? extend_file(fd, length, offset) : MM_OK;
-  if (st == MM_OK)
-    st = mm_create(m, fd, length, mms_map_shared,
-                   mms_prot_read | mms_prot_write, access[mode], offset,
-                   MM_FD_OWN);
+  if (st == MM_OK) {
+    mm_params p;
+    mm_defaults(&p);
+    p.fd = fd;
+    p.length = length;
+    p.access = access[mode];
+    p.offset = offset;
+    p.fdmode = MM_FD_OWN;
+    st = mm_create(m, &p);
+  }
   if (st != MM_OK) {
     int e = errno;
     mms_close(fd);
@@ -317,7 +311,7 @@ int mm_size (const mm_map *m, int64_t *size) {
 ** down to a page boundary, because msync(2) wants an aligned address.
 */
 int mm_flush (mm_map *m, const int64_t *offset, const int64_t *size,
-              int flags) {
+              const int *flags) {
   int64_t off = offset ? *offset : 0, len;
   size_t start, page = mms_pagesize();
   if (off < 0 || (uint64_t)off > m->size) return MM_EFLUSH;
@@ -326,7 +320,8 @@ int mm_flush (mm_map *m, const int64_t *offset, const int64_t *size,
   if (m->access == MM_ACCESS_READ || m->access == MM_ACCESS_COPY)
     return MM_OK;  /* nothing of ours can be dirty in the file */
   start = (size_t)off - (size_t)off % page;
-  if (mms_sync(m->data + start, (size_t)off + (size_t)len - start, flags) != 0)
+  if (mms_sync(m->data + start, (size_t)off + (size_t)len - start,
+               flags ? *flags : mms_ms_sync) != 0)
     return MM_EOS;
   return MM_OK;
 }
@@ -628,8 +623,8 @@ static int search (const mm_map *m, const char *sub, size_t n, size_t a,
   mms_guard g;
   ARM(g, m);
   if (MMS_FAULTED(g)) return bus_error(m, a, b);
-  p = reverse ? mms_memrmem(m->data + a, b - a, sub, n)
-              : mms_memmem(m->data + a, b - a, sub, n);
+  p = reverse ? mm_memrmem(m->data + a, b - a, sub, n)
+              : mm_memmem(m->data + a, b - a, sub, n);
   *found = p ? (int64_t)(p - m->data) : -1;
   MMS_DISARM();
   return MM_OK;

@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 enum { MM_ACCESS_DEFAULT, MM_ACCESS_READ, MM_ACCESS_WRITE, MM_ACCESS_COPY };
 
@@ -29,43 +30,52 @@ enum {
 /* Modes of mm_openpath, as numpy.memmap's. */
 enum { MM_MODE_R, MM_MODE_RPLUS, MM_MODE_WPLUS, MM_MODE_C };
 
-typedef enum mm_status {
-  MM_OK = 0,
-  MM_EOS,                /* system failure: errno says which */
-  MM_ECLOSED,
-  MM_EREADONLY,
-  MM_ENOTREADABLE,
-  MM_ELENGTHNEG,
-  MM_EOFFSETNEG,
-  MM_EACCESSBOTH,
-  MM_EACCESS,
-  MM_EEMPTY,
-  MM_EOFFSETSIZE,
-  MM_ELENGTHSIZE,
-  MM_EKEY,               /* index not an integer */
-  MM_EINDEX,
-  MM_EVALUE,             /* item value not an integer */
-  MM_EVALUERANGE,
-  MM_EBYTE,              /* write_byte's argument */
-  MM_EDATA,
-  MM_EWRITEBYTE,
-  MM_ESEEK,
-  MM_EWHENCE,
-  MM_EMOVE,
-  MM_EFLUSH,
-  MM_EADVSTART,
-  MM_EADVLEN,
-  MM_EADVBIG,
-  MM_ESLICESIZE,
-  MM_ESTEP,
-  MM_ENEWSIZE,
-  MM_ERESIZEFD,
-  MM_ERESIZERO,
-  MM_ERESIZEANON,
-  MM_ESIZEFD,
-  MM_EBUS,               /* a page the file no longer backs: mm_fault_offset */
-  MM_EPATTERN            /* a malformed pattern: its text is in mm_matchres */
-} mm_status;
+/*
+** Every status with its text, side by side: the enum below and
+** mm_message's table are both made from this one list. MM_EBUS's text is a
+** format: the binding fills in the offset (mm_fault_offset) as a string.
+*/
+#define MM_STATUSES(X) \
+  X(MM_OK,          "no error") \
+  X(MM_EOS,         "system error")  /* a system call failed: errno */ \
+  X(MM_ECLOSED,     "mmap closed or invalid") \
+  X(MM_EREADONLY,   "mmap can't modify a readonly memory map.") \
+  X(MM_ENOTREADABLE, "mmap is not readable") \
+  X(MM_ELENGTHNEG,  "memory mapped length must be positive") \
+  X(MM_EOFFSETNEG,  "memory mapped offset must be positive") \
+  X(MM_EACCESSBOTH, "mmap can't specify both access and flags, prot.") \
+  X(MM_EACCESS,     "mmap invalid access parameter.") \
+  X(MM_EEMPTY,      "cannot mmap an empty file") \
+  X(MM_EOFFSETSIZE, "mmap offset is greater than file size") \
+  X(MM_ELENGTHSIZE, "mmap length is greater than file size") \
+  X(MM_EKEY,        "mmap indices must be integers") \
+  X(MM_EINDEX,      "mmap index out of range") \
+  X(MM_EVALUE,      "mmap item value must be an int") \
+  X(MM_EVALUERANGE, "mmap item value must be in range(0, 256)") \
+  X(MM_EBYTE,       "byte must be in range(0, 256)") \
+  X(MM_EDATA,       "data out of range") \
+  X(MM_EWRITEBYTE,  "write byte out of range") \
+  X(MM_ESEEK,       "seek out of range") \
+  X(MM_EWHENCE,     "unknown seek type") \
+  X(MM_EMOVE,       "source, destination, or count out of range") \
+  X(MM_EFLUSH,      "flush values out of range") \
+  X(MM_EADVSTART,   "madvise start out of bounds") \
+  X(MM_EADVLEN,     "madvise length invalid") \
+  X(MM_EADVBIG,     "madvise length too large") \
+  X(MM_ESLICESIZE,  "mmap slice assignment is wrong size") \
+  X(MM_ESTEP,       "slice step cannot be zero") \
+  X(MM_ENEWSIZE,    "new size out of range") \
+  X(MM_ERESIZEFD,   "mmap can't resize with trackfd=False.") \
+  X(MM_ERESIZERO,   "mmap can't resize a readonly or copy-on-write memory map.") \
+  X(MM_ERESIZEANON, "mmap: can't expand a shared anonymous mapping on Linux") \
+  X(MM_ESIZEFD,     "can't get size with trackfd=False") \
+  X(MM_EBUS,        "mmap: bus error at offset %s: the file shrank beneath " \
+                    "the map or its disk is full") \
+  X(MM_EPATTERN,    "malformed pattern")  /* the text is in mm_matchres */
+
+#define MM_ENUM_ITEM(code, text) code,
+typedef enum mm_status { MM_STATUSES(MM_ENUM_ITEM) MM_NSTATUS } mm_status;
+#undef MM_ENUM_ITEM
 
 typedef struct mm_map {
   unsigned char *data;   /* the mapping; NULL once closed */
@@ -77,6 +87,23 @@ typedef struct mm_map {
   int access;            /* MM_ACCESS_*, derived from prot when DEFAULT */
   int trackfd;
 } mm_map;
+
+/* What mm_create maps; mm_defaults fills in Python's defaults. */
+typedef struct mm_params {
+  int fd;          /* the file's descriptor; -1 for anonymous memory */
+  int64_t length;  /* 0: from offset to the end of the file */
+  int flags, prot; /* as for mmap(2): MAP_SHARED, PROT_READ | PROT_WRITE */
+  int access;      /* MM_ACCESS_*, or -1 when invalid */
+  int64_t offset;
+  int fdmode;      /* MM_FD_*: MM_FD_DUP */
+} mm_params;
+
+/* A named integer constant of the platform, for the module's table; the
+   list that mm_constants gives ends with name NULL. */
+typedef struct mm_const {
+  const char *name;
+  long long value;
+} mm_const;
 
 /* A slice resolved against a map: count bytes from start, step apart. */
 typedef struct mm_slice {
@@ -91,17 +118,19 @@ int64_t mm_fault_offset(void);  /* of this thread's last MM_EBUS */
    on [lo, hi): record its offset, as the functions here do; MM_EBUS. */
 int mm_bus_error(const mm_map *m, size_t lo, size_t hi);
 size_t mm_pagesize(void);
+const mm_const *mm_constants(void);
+int mm_filefd(FILE *f);  /* flush a stdio stream; its descriptor, or -1 */
 
 /* Life cycle */
-int mm_create(mm_map *m, int fd, int64_t length, int flags, int prot,
-              int access, int64_t offset, int fdmode);
+void mm_defaults(mm_params *p);
+int mm_create(mm_map *m, const mm_params *p);
 int mm_openpath(mm_map *m, const char *path, int mode, int64_t length,
                 int64_t offset);
 void mm_close(mm_map *m);
 int mm_resize(mm_map *m, int64_t newsize);
 int mm_size(const mm_map *m, int64_t *size);
 int mm_flush(mm_map *m, const int64_t *offset, const int64_t *size,
-             int flags);
+             const int *flags);  /* flags NULL: MS_SYNC */
 int mm_advise(mm_map *m, int option, const int64_t *start,
               const int64_t *length);
 int mm_lock(mm_map *m, int lock);  /* mlock (1) or munlock (0) all of it */

@@ -2,10 +2,20 @@
 ** mm_match.c: Lua 5.4's pattern language over the mapped bytes, with no
 ** copy of them (see mm_match.h).
 **
-** Written for this module from the reference manual (section 6.4.1), with
-** the lua5.4 interpreter as the judge of what the manual leaves open: when
-** an error is seen (only once the matcher reaches the faulty item), which
-** inputs are "too complex", and the exact error texts.
+** Semantics: Lua 5.4's string.match and string.gmatch (reference manual
+** 6.4.1, with lua5.4 as the judge of what the manual leaves open: when an
+** error is seen, which inputs are "too complex", the exact error texts).
+** Written for this module; no code of Lua's. Where mm:match and mm:gmatch
+** differ from them, on purpose (manual §12):
+**   - positions are 0-based offsets into the map: the `start` argument and
+**     the value of a position capture "()";
+**   - the subject is the map's bytes [0, stop), with `stop` an argument
+**     that string.match lacks; a `start` past `stop` finds nothing;
+**   - a negative `start` or `stop` counts from the end of the map and is
+**     then clamped to 0;
+**   - gmatch reads the map's length again at each step, so a map resized
+**     between steps is searched as it is then;
+**   - a page that the file no longer backs raises the module's bus error.
 **
 ** A backtracking matcher. match_here() tries the rest of a pattern at one
 ** subject position. It calls itself, one level deeper, only where a choice
@@ -431,10 +441,10 @@ static int found (mstate *ms, subj s, subj e, mm_matchres *r) {
 }
 
 
-/* Try p at init, init + 1, ... the subject's end (only init if anchored). */
-static int search (mstate *ms, const char *p, size_t init, int anchor,
+/* Try p at start, start + 1, ... the subject's end (only start if anchored). */
+static int search (mstate *ms, const char *p, size_t start, int anchor,
                    const size_t *lastmatch, mm_matchres *r) {
-  subj s = ms->base + init, e;
+  subj s = ms->base + start, e;
   first f;
   f.p = NULL;
   f.byte = -1;
@@ -462,7 +472,7 @@ static int search (mstate *ms, const char *p, size_t init, int anchor,
 }
 
 
-int mm_match (const mm_map *m, const char *pat, size_t plen, size_t init,
+int mm_match (const mm_map *m, const char *pat, size_t plen, size_t start,
               size_t stop, int gmatch, const size_t *lastmatch,
               mm_matchres *r) {
   mstate ms;
@@ -477,10 +487,10 @@ int mm_match (const mm_map *m, const char *pat, size_t plen, size_t init,
   r->found = 0;
   r->msg[0] = '\0';
   MMS_ARM(g, m->data, m->data + m->size);
-  if (MMS_FAULTED(g))  /* only "%f" at init reads the byte before it */
-    return mm_bus_error(m, mms_fault < m->data + init ? init - 1 : init,
+  if (MMS_FAULTED(g))  /* only "%f" at start reads the byte before it */
+    return mm_bus_error(m, mms_fault < m->data + start ? start - 1 : start,
                         stop);
-  st = search(&ms, pat + anchor, init, anchor, lastmatch, r);
+  st = search(&ms, pat + anchor, start, anchor, lastmatch, r);
   MMS_DISARM();
   return st;
 }

@@ -2,10 +2,11 @@
 ** mm_match.h: Lua 5.4 patterns run over the mapped bytes, in place. Plain
 ** C, no Lua API: the binding turns the result into Lua values.
 **
-** The subject is the map's bytes [0, stop); the search starts at `init`
-** (init <= stop <= m->size, checked by the caller), so that a frontier or a
-** back-reference sees the bytes before init, as string.match's do with its
-** init argument. Offsets in the result are 0-based offsets into the map.
+** The subject is the map's bytes [0, stop); the search starts at `start`
+** (start <= stop <= m->size, checked by the caller), so that a frontier or
+** a back-reference sees the bytes before start, as string.match's do with
+** its init argument. Offsets in the result are 0-based offsets into the
+** map.
 */
 #ifndef MM_MATCH_H
 #define MM_MATCH_H
@@ -35,7 +36,7 @@ typedef struct mm_matchres {
 } mm_matchres;
 
 /*
-** Search for the first match starting at init, init + 1, ... stop (a
+** Search for the first match starting at start, start + 1, ... stop (a
 ** match may be empty). `gmatch` selects string.gmatch's rules: a leading
 ** "^" is an ordinary character, and a match that ends at *lastmatch (when
 ** lastmatch is not NULL) is passed over, as gmatch passes over an empty
@@ -47,7 +48,7 @@ typedef struct mm_matchres {
 ** its error is seen). A match with an unfinished capture is MM_EPATTERN
 ** "unfinished capture" with r->found, start and end set.
 */
-int mm_match(const mm_map *m, const char *pat, size_t plen, size_t init,
+int mm_match(const mm_map *m, const char *pat, size_t plen, size_t start,
              size_t stop, int gmatch, const size_t *lastmatch,
              mm_matchres *r);
 

@@ -1,11 +1,23 @@
 /*
 ** mm_pack.c: string.pack formats over a map (see mm_pack.h).
 **
-** Written from Lua 5.4's reference manual (6.4.2), with lua5.4 itself as
-** the judge of behaviour and of error texts. Sizes are those of the C types
-** Lua names (short, int, long, size_t, float, double), with lua_Integer
-** taken as a 64-bit integer and lua_Number as a double, Lua 5.4's default
-** (src/mmap.c checks both when it is compiled).
+** Semantics: Lua 5.4's string.pack and string.unpack (reference manual
+** 6.4.2, with lua5.4 itself as the judge of behaviour and of error texts).
+** Written for this module; no code of Lua's. Sizes are those of the C
+** types Lua names (short, int, long, size_t, float, double), with
+** lua_Integer taken as a 64-bit integer and lua_Number as a double, Lua
+** 5.4's default (src/mmap.c checks both when it is compiled). Where
+** mm:unpack and mm:pack differ from them, on purpose (manual §12):
+**   - offsets are 0-based: unpack's offset defaults to 0 and the offset
+**     returned after the values is 0-based; pack takes an offset, which
+**     string.pack has no use for;
+**   - alignment ('!', 'X') is reckoned from the start of the map, not from
+**     the offset where packing starts;
+**   - an unpack offset before the start of the map raises "initial
+**     position out of string" (string.unpack would clamp it);
+**   - pack writes nothing unless every value is valid and all the bytes
+**     fit in the map ("data out of range");
+**   - a page that the file no longer backs raises the module's bus error.
 */
 #define _POSIX_C_SOURCE 200809L  /* sigsetjmp, for the bus-error guard */
 
@@ -36,41 +48,24 @@ struct widest { char c; union { double d; void *p; int64_t i; long l; } u; };
 /* Where a count of digits stops, so that it never overflows an int. */
 #define NUM_STOP ((INT_MAX - 9) / 10)
 
-static const char *const messages[] = {
-  "invalid format option '%c'",
-  "integral size (%d) out of limits [1,16]",
-  "format asks for alignment not power of 2",
-  "invalid next option for option 'X'",
-  "missing size for format option 'c'",
-  "data string too short",
-  "unfinished string for format 'z'",
-  "%d-byte integer does not fit into Lua Integer",
-  "integer overflow",
-  "unsigned overflow",
-  "string length does not fit in given size",
-  "string longer than given size",
-  "string contains zeros",
-  "too many results"
+static const struct { int blame; const char *text; } statuses[] = {
+#define MMP_TABLE_ITEM(code, blame, text) { MMP_BLAME_##blame, text },
+  MMP_STATUSES(MMP_TABLE_ITEM)
+#undef MMP_TABLE_ITEM
 };
 
 
 const char *mmp_message (int status) {
-  if (status >= MMP_EOPTION && status <= MMP_EMANY)
-    return messages[status - MMP_EOPTION];
+  if (status > MMP_EBASE && status <= MMP_ELAST)
+    return statuses[status - MMP_EBASE - 1].text;
   return mm_message(status);
 }
 
 
 int mmp_blame (int status) {
-  switch (status) {
-    case MMP_EALIGN: case MMP_ENEXT:
-      return MMP_BLAME_FORMAT;
-    case MMP_ESHORT: case MMP_EUNFINISHED: case MMP_EOVERFLOW:
-    case MMP_EUNSIGNED: case MMP_ELENGTH: case MMP_ELONGER: case MMP_EZEROS:
-      return MMP_BLAME_DATA;
-    default:
-      return MMP_BLAME_NONE;
-  }
+  if (status > MMP_EBASE && status <= MMP_ELAST)
+    return statuses[status - MMP_EBASE - 1].blame;
+  return MMP_BLAME_NONE;
 }
 
 

@@ -1,5 +1,5 @@
 /*
-** mm_pack.h: string.pack formats over a map (SPEC 4: mm:pack, mm:unpack).
+** mm_pack.h: string.pack formats over a map (mm:pack, mm:unpack; manual §12).
 ** Plain C, no Lua API.
 **
 ** The format language is Lua 5.4's (reference manual 6.4.2). A format is
@@ -41,29 +41,41 @@ typedef enum mmp_kind {
   MMP_NONE     /* X[op], spaces, < > = ![n]: nothing but alignment */
 } mmp_kind;
 
-enum mmp_status {
-  MMP_EOPTION = 64,   /* invalid format option '%c' */
-  MMP_ELIMITS,        /* integral size (%d) out of limits [1,16] */
-  MMP_EALIGN,         /* format asks for alignment not power of 2 */
-  MMP_ENEXT,          /* invalid next option for option 'X' */
-  MMP_EMISSING,       /* missing size for format option 'c' */
-  MMP_ESHORT,         /* data string too short */
-  MMP_EUNFINISHED,    /* unfinished string for format 'z' */
-  MMP_EFIT,           /* %d-byte integer does not fit into Lua Integer */
-  MMP_EOVERFLOW,      /* integer overflow */
-  MMP_EUNSIGNED,      /* unsigned overflow */
-  MMP_ELENGTH,        /* string length does not fit in given size */
-  MMP_ELONGER,        /* string longer than given size */
-  MMP_EZEROS,         /* string contains zeros */
-  MMP_EMANY           /* more values than the caller has room for */
-};
-
-/* Which argument string.pack / string.unpack blames for an error. */
+/*
+** The codes of this file, which extend mm_status (mm_core.h), each with
+** the argument that string.pack / string.unpack blame for it and its text
+** (with a %c or %d for the detail that comes with it), side by side: the
+** enum and mmp_message's table are both made from this one list.
+*/
 enum {
   MMP_BLAME_NONE,     /* raised without "bad argument" */
   MMP_BLAME_FORMAT,   /* the format */
   MMP_BLAME_DATA      /* unpack: the data (our offset); pack: the value */
 };
+
+#define MMP_STATUSES(X) \
+  X(MMP_EOPTION,     NONE,   "invalid format option '%c'") \
+  X(MMP_ELIMITS,     NONE,   "integral size (%d) out of limits [1,16]") \
+  X(MMP_EALIGN,      FORMAT, "format asks for alignment not power of 2") \
+  X(MMP_ENEXT,       FORMAT, "invalid next option for option 'X'") \
+  X(MMP_EMISSING,    NONE,   "missing size for format option 'c'") \
+  X(MMP_ESHORT,      DATA,   "data string too short") \
+  X(MMP_EUNFINISHED, DATA,   "unfinished string for format 'z'") \
+  X(MMP_EFIT,        NONE,   "%d-byte integer does not fit into Lua Integer") \
+  X(MMP_EOVERFLOW,   DATA,   "integer overflow") \
+  X(MMP_EUNSIGNED,   DATA,   "unsigned overflow") \
+  X(MMP_ELENGTH,     DATA,   "string length does not fit in given size") \
+  X(MMP_ELONGER,     DATA,   "string longer than given size") \
+  X(MMP_EZEROS,      DATA,   "string contains zeros") \
+  X(MMP_EMANY,       NONE,   "too many results")  /* more values than room */
+
+#define MMP_ENUM_ITEM(code, blame, text) code,
+enum mmp_status {
+  MMP_EBASE = 63,     /* above every mm_status */
+  MMP_STATUSES(MMP_ENUM_ITEM)
+  MMP_ELAST = MMP_EMANY
+};
+#undef MMP_ENUM_ITEM
 
 /* The state of a format being read; it ends at its first '\0'. */
 typedef struct mmp_format {

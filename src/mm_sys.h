@@ -14,17 +14,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mm_core.h"
+
 /* The few platform values the core itself needs to reason about. */
 extern const int mms_prot_read, mms_prot_write;
 extern const int mms_map_shared, mms_map_private, mms_map_anonymous;
 extern const int mms_ms_sync;
 
-/* A named integer constant exported to Lua; the table ends with name NULL. */
-typedef struct mms_const {
-  const char *name;
-  long long value;
-} mms_const;
-extern const mms_const mms_constants[];
+/* The platform's constants (mm_const is the core's type). */
+extern const mm_const mms_constants[];
 
 size_t mms_pagesize(void);
 
@@ -101,11 +99,5 @@ extern MMS_THREAD const unsigned char *mms_fault; /* the last caught fault */
 int mms_guard_install(void);
 
 /* }====================================================== */
-
-/* Searching (libc extensions where the platform has them). */
-const void *mms_memmem(const void *hay, size_t hlen, const void *needle,
-                       size_t nlen);
-const void *mms_memrmem(const void *hay, size_t hlen, const void *needle,
-                        size_t nlen);
 
 #endif

@@ -16,8 +16,6 @@
 ** Meta:    __index __newindex __len __tostring __close __gc
 ** C API:   luaopen_mmap lmmap_check lmmap_test (src/lmmap.h)
 */
-#define _POSIX_C_SOURCE 200809L  /* mm_sys.h: sigjmp_buf */
-
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +26,6 @@
 #include "lmmap.h"
 #include "mm_compat.h"
 #include "mm_core.h"
-#include "mm_sys.h"
 
 #define MMAP_META "mmap"
 
@@ -46,8 +43,7 @@ static int failure (lua_State *L, int status) {
   if (status == MM_EBUS) {
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, mm_fault_offset());
-    return luaL_error(L, "mmap: bus error at offset %s: the file shrank "
-                      "beneath the map or its disk is full", at);
+    return luaL_error(L, mm_message(MM_EBUS), at);
   }
   return luaL_error(L, "%s", mm_message(status));
 }
@@ -152,7 +148,7 @@ static int checkint (lua_State *L, int arg, lua_Integer v) {
 }
 
 
-/* Data arguments are strings; numbers are not coerced (SPEC 7.3). */
+/* Data arguments are strings; numbers are not coerced (manual §1). */
 static const char *checkdata (lua_State *L, int arg, size_t *len) {
   if (lua_type(L, arg) != LUA_TSTRING)
     luaL_typeerror(L, arg, "string");
@@ -317,7 +313,11 @@ static int m_flush (lua_State *L) {
   mm_map *m = tomap(L);
   int64_t a, b;
   const int64_t *offset = optint(L, 2, &a), *size = optint(L, 3, &b);
-  int flags = checkint(L, 4, luaL_optinteger(L, 4, mms_ms_sync));
+  int f, *flags = NULL;
+  if (!lua_isnoneornil(L, 4)) {
+    f = checkint(L, 4, luaL_checkinteger(L, 4));
+    flags = &f;
+  }
   return result(L, mm_flush(m, offset, size, flags));
 }
 
@@ -378,7 +378,7 @@ static int pushread (lua_State *L, mm_map *m, size_t n) {
 }
 
 
-/* read([n]): nil at the end when n > 0, "" when reading all (SPEC 1.2). */
+/* read([n]): nil at the end when n > 0, "" when reading all (manual §3). */
 static int m_read (lua_State *L) {
   mm_map *m = tomap(L);
   lua_Integer n = luaL_optinteger(L, 2, -1);
@@ -465,7 +465,7 @@ static int m_lines (lua_State *L) {
 }
 
 
-/* The address, for C, LuaJIT's FFI and lrexlib; not guarded (SPEC 4). */
+/* The address, for C, LuaJIT's FFI and lrexlib; not guarded (manual §12). */
 static int m_topointer (lua_State *L) {
   lua_pushlightuserdata(L, tomap(L)->data);
   return 1;
@@ -610,7 +610,7 @@ static int m_slice (lua_State *L) {
 
 /*
 ** setslice(start, stop, data) or setslice(start, stop, step, data): the
-** count of arguments decides (SPEC 3); a fifth and later are ignored.
+** count of arguments decides (manual §4); a fifth and later are ignored.
 */
 static int m_setslice (lua_State *L) {
   mm_map *m = tomap(L);
@@ -639,17 +639,11 @@ static int m_setslice (lua_State *L) {
 ** =======================================================
 */
 
-typedef struct params {
-  int fd, flags, prot, access, fdmode;
-  int64_t length, offset;
-} params;
-
-
 /* fileno: an integer descriptor (-1: anonymous) or an open Lua file. */
 static int checkfd (lua_State *L, int *fd) {
   FILE *f = mmc_tofile(L, 1);
   if (f != NULL) {
-    *fd = mms_filefd(f);  /* its buffer reaches the file first */
+    *fd = mm_filefd(f);  /* its buffer reaches the file first */
     return *fd >= 0;
   }
   if (lua_type(L, 1) != LUA_TNUMBER)
@@ -682,7 +676,7 @@ static int64_t intoption (lua_State *L, int t, const char *key) {
 }
 
 
-static void getoptions (lua_State *L, int t, params *p) {
+static void getoptions (lua_State *L, int t, mm_params *p) {
   static const char *const keys[] = {
     "flags", "prot", "access", "offset", "trackfd", NULL };
   lua_pushnil(L);
@@ -728,12 +722,8 @@ static int created (lua_State *L, int status, const char *path) {
 
 
 static int mmap_new (lua_State *L) {
-  params p;
-  p.flags = mms_map_shared;
-  p.prot = mms_prot_read | mms_prot_write;
-  p.access = MM_ACCESS_DEFAULT;
-  p.offset = 0;
-  p.fdmode = MM_FD_DUP;
+  mm_params p;
+  mm_defaults(&p);
   if (!checkfd(L, &p.fd))
     return luaL_fileresult(L, 0, NULL);
   p.length = (int64_t)luaL_checkinteger(L, 2);
@@ -745,8 +735,7 @@ static int mmap_new (lua_State *L) {
     p.access = checkaccess(luaL_optinteger(L, 5, MM_ACCESS_DEFAULT));
     p.offset = (int64_t)luaL_optinteger(L, 6, 0);
   }
-  return created(L, mm_create(newmap(L), p.fd, p.length, p.flags, p.prot,
-                              p.access, p.offset, p.fdmode), NULL);
+  return created(L, mm_create(newmap(L), &p), NULL);
 }
 
 
@@ -956,7 +945,7 @@ typedef char pack_sizes_agree[(sizeof(lua_Integer) == sizeof(int64_t) &&
 */
 static int packfailure (lua_State *L, int st, int detail, int arg) {
   const char *msg;
-  if (st < MMP_EOPTION) return failure(L, st);
+  if (st <= MMP_EBASE) return failure(L, st);
   if (st == MMP_EMANY)
     return luaL_error(L, "stack overflow (%s)", mmp_message(st));
   msg = lua_pushfstring(L, mmp_message(st), detail);
@@ -1163,7 +1152,7 @@ static void createmeta (lua_State *L) {
 static void setconstants (lua_State *L) {
   static const char *const access[] = {
     "ACCESS_DEFAULT", "ACCESS_READ", "ACCESS_WRITE", "ACCESS_COPY" };
-  const mms_const *c;
+  const mm_const *c;
   int i;
   for (i = 0; i < 4; i++) {
     lua_pushinteger(L, i);
@@ -1173,7 +1162,7 @@ static void setconstants (lua_State *L) {
   lua_setfield(L, -2, "PAGESIZE");
   lua_pushinteger(L, (lua_Integer)mm_pagesize());
   lua_setfield(L, -2, "ALLOCATIONGRANULARITY");
-  for (c = mms_constants; c->name != NULL; c++) {
+  for (c = mm_constants(); c->name != NULL; c++) {
     lua_pushinteger(L, (lua_Integer)c->value);
     lua_setfield(L, -2, c->name);
   }
