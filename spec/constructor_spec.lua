@@ -840,3 +840,43 @@ describe("mmap.mmap", function()
     end)
   end)
 end)
+
+describe("mmap.mmap flags that no map object can honour", function()
+  after_each(H.cleanup)
+
+  -- Linux's values: the module does not export them, as Python does not.
+  local linux = H.run("test \"$(uname -s)\" = Linux")
+  local FIXED, FIXED_NOREPLACE, GROWSDOWN = 0x10, 0x100000, 0x100
+  local ANON = H.bor(MAP_PRIVATE, mmap.MAP_ANONYMOUS or 0)
+
+  if not linux then
+    pending("the flag values are Linux's")
+    return
+  end
+
+  for name, flag in pairs { MAP_FIXED = FIXED, MAP_FIXED_NOREPLACE = FIXED_NOREPLACE,
+                            MAP_GROWSDOWN = GROWSDOWN } do
+    it(name .. " raises, for anonymous and file maps, and maps nothing", function()
+      H.raises("mmap: flags MAP_FIXED, MAP_FIXED_NOREPLACE and MAP_GROWSDOWN are not supported",
+        mmap.mmap, -1, PS, { flags = H.bor(ANON, flag) })
+      local path = H.tmpfile(("x"):rep(PS))
+      local f = assert(io.open(path, "r+b"))
+      H.raises("are not supported", mmap.mmap, f, PS, H.bor(MAP_SHARED, flag))
+      f:close()
+      -- MAP_FIXED with no address would have mapped page 0 (as root)
+      local maps = io.open("/proc/self/maps", "r")
+      if maps then
+        local text = maps:read("*a")
+        maps:close()
+        assert.is_nil(text:find("^0+%-") or text:find("\n0+%-"))
+      end
+    end)
+  end
+
+  it("a failing map returns the failing call's errno, not an earlier one", function()
+    assert.is_nil(io.open("/nonexistent/lua-mmap", "rb"))  -- leaves ENOENT behind
+    H.oserror(H.EINVAL, mmap.mmap(-1, 0))
+    assert.is_nil(io.open("/nonexistent/lua-mmap", "rb"))
+    H.oserror(H.EINVAL, mmap.mmap(-1, PS, { flags = mmap.MAP_ANONYMOUS }))  -- neither kind
+  end)
+end)

@@ -293,3 +293,42 @@ describe("madvise", function()
     end)
   end)
 end)
+
+describe("madvise that would discard the file's bytes", function()
+  after_each(H.cleanup)
+
+  if not mmap.MADV_REMOVE then
+    pending("MADV_REMOVE: not on this platform")
+    return
+  end
+
+  -- Each read-only kind of map, made from a descriptor that could write.
+  local kinds = {
+    ["ACCESS_READ"] = { access = mmap.ACCESS_READ },
+    ["prot PROT_READ"] = { prot = mmap.PROT_READ },
+    ["prot 0"] = { prot = 0 },
+  }
+  for name, opts in pairs(kinds) do
+    it("raises on a read-only map (" .. name .. ") and the file keeps its bytes", function()
+      local path = H.tmpfile(("F"):rep(2 * P))
+      local f = assert(io.open(path, "r+b"))
+      local mm = H.keep(assert(mmap.mmap(f, 0, opts)))
+      f:close()
+      H.raises(H.MSG.readonly, mm.madvise, mm, mmap.MADV_REMOVE)
+      H.raises(H.MSG.readonly, mm.madvise, mm, mmap.MADV_REMOVE, 0, P)
+      assert.is_true(mm:madvise(mmap.MADV_NORMAL))  -- other advice is fine
+      assert.are.equal(("F"):rep(2 * P), H.slurp(path))
+    end)
+  end
+
+  it("is still given to a writable map (true, or the system's refusal)", function()
+    local path = H.tmpfile(("F"):rep(2 * P))
+    local mm = H.keep(assert(mmap.open(path, "r+")))
+    local ok, msg, code = mm:madvise(mmap.MADV_REMOVE, 0, P)
+    if ok then
+      assert.are.equal(("\0"):rep(P) .. ("F"):rep(P), H.slurp(path))
+    else
+      H.oserror(nil, ok, msg, code)  -- EOPNOTSUPP where holes cannot be punched
+    end
+  end)
+end)

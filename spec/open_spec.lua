@@ -502,3 +502,83 @@ describe("mmap.open", function()
     end)
   end)
 end)
+
+describe("mmap.open that fails leaves the file as it was", function()
+  local shm = {}  -- files made in /dev/shm, removed after each test
+  after_each(function()
+    H.cleanup()
+    for i = #shm, 1, -1 do os.remove(table.remove(shm, i)) end
+  end)
+
+  -- A 5-byte file, on tmpfs where there is one (where a file can be
+  -- extended to any size, so that nothing but the module's own order
+  -- keeps a failing open from growing it), else in the temporary directory.
+  local function five()
+    local dir = io.open("/dev/shm/.", "rb") and "/dev/shm"
+    if dir then
+      local path = dir .. "/lua-mmap-open-" .. H.pid() .. "-" .. math.random(1e9)
+      local f = io.open(path, "wb")
+      if f then
+        f:write("hello")
+        f:close()
+        shm[#shm + 1] = path
+        return path
+      end
+    end
+    return H.tmpfile("hello")
+  end
+
+  for _, mode in ipairs { "r+", "w+" } do
+    it(mode .. " with an unaligned offset: EINVAL, nothing changed", function()
+      local path = five()
+      H.oserror(H.EINVAL, mmap.open(path, mode, 10, 1))
+      assert.are.equal("hello", H.slurp(path))
+    end)
+
+    it(mode .. " with a length no memory can hold: nil, nothing changed", function()
+      local path = five()
+      local v, msg, code = mmap.open(path, mode, 2 ^ 58)
+      H.oserror(nil, v, msg, code)
+      assert(code == H.ENOMEM or code == H.EFBIG or code == H.EINVAL,
+        "unexpected errno " .. tostring(code))
+      assert.are.equal(5, H.filesize(path))  -- before reading it whole
+      assert.are.equal("hello", H.slurp(path))
+    end)
+  end
+
+  for _, mode in ipairs { "r", "c" } do
+    it(mode .. " never sizes the file, even when it fails", function()
+      local path = five()
+      H.oserror(H.EINVAL, mmap.open(path, mode, 4, 1))
+      H.raises(H.MSG.lenbig, mmap.open, path, mode, 10, 1)
+      H.raises(H.MSG.lenbig, mmap.open, path, mode, 2 ^ 58)
+      assert.are.equal("hello", H.slurp(path))
+    end)
+  end
+
+  it("w+ that fails on a file it created removes it again", function()
+    local path = fresh_path()
+    H.oserror(H.EINVAL, mmap.open(path, "w+", 10, 1))
+    assert.is_false(exists(path))
+  end)
+
+  it("w+ and r+ whose file cannot grow (ulimit -f): EFBIG, file restored", function()
+    for _, mode in ipairs { "w+", "r+" } do
+      local path = five()
+      local out = H.plainchild(([[
+        local mmap = require "mmap"
+        local v, msg, code = mmap.open(%q, %q, 1024 * 1024)
+        print(v, code)
+      ]]):format(path, mode), "trap '' XFSZ; ulimit -f 8;")
+      assert.are.equal("nil\t" .. H.EFBIG .. "\n", out)
+      assert.are.equal("hello", H.slurp(path))
+    end
+  end)
+
+  it("w+ that succeeds still empties and sizes the file", function()
+    local path = five()
+    local mm = H.keep(assert(mmap.open(path, "w+", 10)))
+    assert.are.equal(("\0"):rep(10), H.all(mm))
+    assert.are.equal(("\0"):rep(10), H.slurp(path))
+  end)
+end)

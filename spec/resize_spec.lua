@@ -471,3 +471,57 @@ describe("size", function()
     H.raises(H.MSG.closed, m.size, m, "extra")
   end)
 end)
+
+describe("mmap:resize of a private file map", function()
+  after_each(H.cleanup)
+
+  -- A MAP_PRIVATE map of `content` through a descriptor of `mode`
+  -- (ACCESS_DEFAULT: writable, resizable), and that descriptor's file.
+  local function private(content, mode)
+    local path = H.tmpfile(content)
+    local f = assert(io.open(path, mode))
+    local mm = H.keep(assert(mmap.mmap(f, 0, { flags = mmap.MAP_PRIVATE })))
+    f:close()
+    return mm, path
+  end
+
+  it("refused by a read-only descriptor, keeps every private byte", function()
+    local mm, path = private(("A"):rep(8192), "rb")
+    mm[6000] = 66
+    mm[10] = 67
+    mm:seek(7000)
+    -- shrinking: ftruncate refuses a read-only descriptor
+    H.oserror(H.EINVAL, mm:resize(100))
+    assert.are.equal(8192, #mm)
+    assert.are.equal(7000, mm:tell())
+    assert.are.equal(66, mm[6000])
+    assert.are.equal(67, mm[10])
+    -- growing: the same refusal
+    H.oserror(H.EINVAL, mm:resize(16384))
+    assert.are.equal(8192, #mm)
+    assert.are.equal(66, mm[6000])
+    assert.are.equal(("A"):rep(8192), H.slurp(path))
+  end)
+
+  it("shrinking within a page and growing again exposes zeros", function()
+    local mm, path = private(("A"):rep(4096), "r+b")
+    mm[200] = 66
+    mm[99] = 67
+    assert.is_true(mm:resize(100))
+    assert.are.equal(100, H.filesize(path))
+    assert.is_true(mm:resize(300))
+    assert.are.equal(300, H.filesize(path))
+    assert.are.equal(67, mm[99])
+    assert.are.equal(0, mm[200])
+    assert.are.equal(("\0"):rep(200), mm:slice(100, 300))
+    assert.are.equal(("A"):rep(100) .. ("\0"):rep(200), H.slurp(path))
+  end)
+
+  it("shrinking across pages and growing again exposes zeros", function()
+    local mm = private(("A"):rep(3 * P), "r+b")
+    mm[P + 5] = 66
+    assert.is_true(mm:resize(P + 1))
+    assert.is_true(mm:resize(3 * P))
+    assert.are.equal(("A"):rep(P + 1) .. ("\0"):rep(2 * P - 1), H.all(mm))
+  end)
+end)

@@ -107,12 +107,16 @@ static int hold_fd (int fd, int fdmode) {
 }
 
 
-/* mmap(2) of whole pages (huge ones under MAP_HUGETLB); length 0 goes to
-   the system as it is, which refuses it with its own errno. */
+/*
+** mmap(2) of whole pages (huge ones under MAP_HUGETLB), their length in
+** *maplen: close and resize use it, never reckoning it again. Length 0
+** goes to the system as it is, which refuses it with its own errno.
+*/
 static void *map_whole (int64_t length, int prot, int flags, int fd,
-                        int64_t offset) {
+                        int64_t offset, size_t *maplen) {
   size_t len = mms_mapsize((size_t)length, flags);
   if (len == 0 && length != 0) { errno = ENOMEM; return NULL; }
+  *maplen = len;
   return mms_map(len, prot, flags, fd, offset);
 }
 
@@ -125,6 +129,7 @@ void mm_defaults (mm_params *p) {
   p->access = MM_ACCESS_DEFAULT;
   p->offset = 0;
   p->fdmode = MM_FD_DUP;
+  p->unsized = 0;
 }
 
 
@@ -136,15 +141,17 @@ int mm_create (mm_map *m, const mm_params *p) {
   if (length < 0) return MM_ELENGTHNEG;
   if (p->offset < 0) return MM_EOFFSETNEG;
   if ((st = derive_access(&flags, &prot, &access)) != MM_OK) return st;
+  if (!mms_flags_ok(flags)) return MM_EFLAGS;
   if (fd == -1)
     flags |= mms_map_anonymous;
-  else if ((st = check_filesize(fd, &length, p->offset)) != MM_OK)
+  else if (!p->unsized &&
+           (st = check_filesize(fd, &length, p->offset)) != MM_OK)
     return st;
   if (!fits_size(length)) { errno = ENOMEM; return MM_EOS; }
   if (mms_guard_install() != 0) return MM_EOS;
   m->fd = hold_fd(fd, p->fdmode);
   if (m->fd == -1 && fd != -1 && p->fdmode == MM_FD_DUP) return MM_EOS;
-  m->data = map_whole(length, prot, flags, fd, p->offset);
+  m->data = map_whole(length, prot, flags, fd, p->offset, &m->maplen);
   if (m->data == NULL) {
     int e = errno;
     if (p->fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
@@ -162,17 +169,41 @@ int mm_create (mm_map *m, const mm_params *p) {
 }
 
 
-/* "r+" and "w+" extend a shorter file to offset + length with zeros. */
-static int extend_file (int fd, int64_t length, int64_t offset) {
-  int64_t fsize;
-  int isreg;
-  if (length == 0) return MM_OK;
-  if (offset > I64MAX - length) { errno = EFBIG; return MM_EOS; }
-  if (mms_fstat(fd, &fsize, &isreg) != 0) return MM_EOS;
-  if (isreg && fsize < offset + length &&
-      mms_truncate(fd, offset + length) != 0)
+/*
+** Bring the file of a new "r+" or "w+" map to its size: "w+" empties it
+** and extends it to end with zeros, "r+" extends a shorter one. The file
+** is first extended, when it must grow at all, so that the one step that
+** may well fail (EFBIG, a quota, a seal) comes while nothing is lost.
+*/
+static int size_file (int fd, int mode, int64_t oldsize, int64_t end) {
+  if (oldsize < end && mms_truncate(fd, end) != 0) return MM_EOS;
+  if (mode == MM_MODE_WPLUS && oldsize > 0 &&
+      (mms_truncate(fd, 0) != 0 || mms_truncate(fd, end) != 0))
     return MM_EOS;
   return MM_OK;
+}
+
+
+/*
+** A new map of a file that open may size: mapped first, while the file is
+** as it was (mmap(2) does not look at a regular file's size), so that
+** every refusal of the arguments (an unaligned offset, a length too large
+** for memory) comes before the file is touched; then sized. If sizing
+** fails, the map goes and the file gets its size back.
+*/
+static int create_sized (mm_map *m, const mm_params *p, int mode,
+                         int64_t oldsize) {
+  int st = mm_create(m, p), e;
+  if (st != MM_OK) return st;
+  if (size_file(p->fd, mode, oldsize, p->offset + p->length) == MM_OK)
+    return MM_OK;
+  e = errno;
+  mms_unmap(m->data, m->maplen);
+  m->data = NULL;
+  m->fd = -1;  /* the caller's still: it closes it */
+  mms_truncate(p->fd, oldsize);
+  errno = e;
+  return MM_EOS;
 }
 
 
@@ -181,27 +212,35 @@ int mm_openpath (mm_map *m, const char *path, int mode, int64_t length,
   static const int access[] = {
     MM_ACCESS_READ, MM_ACCESS_WRITE, MM_ACCESS_WRITE, MM_ACCESS_COPY };
   int writable = (mode == MM_MODE_RPLUS || mode == MM_MODE_WPLUS);
-  int fd, st;
+  int fd, st, created, isreg;
+  int64_t oldsize;
+  mm_params p;
   memset(m, 0, sizeof *m);
   m->fd = -1;
   if (length < 0) return MM_ELENGTHNEG;  /* before the file is touched */
   if (offset < 0) return MM_EOFFSETNEG;
-  fd = mms_open(path, writable, mode == MM_MODE_WPLUS);
+  if (writable && offset > I64MAX - length) { errno = EFBIG; return MM_EOS; }
+  fd = mms_open(path, writable, mode == MM_MODE_WPLUS, &created);
   if (fd < 0) return MM_EOS;
-  st = writable ? extend_file(fd, length, offset) : MM_OK;
-  if (st == MM_OK) {
-    mm_params p;
-    mm_defaults(&p);
-    p.fd = fd;
-    p.length = length;
-    p.access = access[mode];
-    p.offset = offset;
-    p.fdmode = MM_FD_OWN;
-    st = mm_create(m, &p);
+  mm_defaults(&p);
+  p.fd = fd;
+  p.length = length;
+  p.access = access[mode];
+  p.offset = offset;
+  p.fdmode = MM_FD_OWN;
+  if (mms_fstat(fd, &oldsize, &isreg) != 0)
+    st = MM_EOS;
+  else if (writable && isreg && length > 0 &&
+           (mode == MM_MODE_WPLUS || oldsize < offset + length)) {
+    p.unsized = 1;
+    st = create_sized(m, &p, mode, oldsize);
   }
+  else
+    st = mm_create(m, &p);
   if (st != MM_OK) {
     int e = errno;
     mms_close(fd);
+    if (created) mms_remove(path);  /* it was not there before */
     errno = e;
   }
   return st;
@@ -211,7 +250,7 @@ int mm_openpath (mm_map *m, const char *path, int mode, int64_t length,
 /* Idempotent, and never fails: there is nothing a caller could do. */
 void mm_close (mm_map *m) {
   if (m->data != NULL) {
-    mms_unmap(m->data, mms_mapsize(m->size, m->flags));  /* huge pages: all */
+    mms_unmap(m->data, m->maplen);
     m->data = NULL;
   }
   if (m->fd != -1) {
@@ -225,48 +264,67 @@ static int remap (mm_map *m, size_t newsize) {
   size_t len = mms_mapsize(newsize, m->flags);  /* newsize >= 1 */
   void *p;
   if (len == 0) { errno = ENOMEM; return MM_EOS; }
-  p = mms_remap(m->data, mms_mapsize(m->size, m->flags), len);
+  p = mms_remap(m->data, m->maplen, len);
   if (p == NULL) return MM_EOS;
   m->data = p;
   m->size = newsize;
+  m->maplen = len;
   return MM_OK;
 }
 
 
 /*
-** Growing an anonymous map: the rest of the last page it had (a huge page
-** under MAP_HUGETLB) still holds whatever was there before a shrink; new
-** bytes must read as zero.
+** After a private map grew from old bytes: the rest of the last page it
+** had (a huge page under MAP_HUGETLB) still holds what a write put there
+** before a shrink, but the bytes a grow exposes read as zero, as the file
+** (or fresh anonymous memory) has them. A shared map needs nothing: the
+** file's truncation zeroed its page. Guarded: a file map's page may be
+** gone again already.
 */
-static int remap_anonymous (mm_map *m, size_t newsize) {
-  size_t old = m->size, tail = mms_mapsize(old, m->flags) - old;
-  if (remap(m, newsize) != MM_OK) return MM_EOS;
-  if (newsize > old)
-    memset(m->data + old, 0, newsize - old < tail ? newsize - old : tail);
+static int zero_exposed (mm_map *m, size_t old, size_t oldmaplen) {
+  size_t end = m->size < oldmaplen ? m->size : oldmaplen;
+  mms_guard g;
+  if (!(m->flags & mms_map_private) || end <= old) return MM_OK;
+  MMS_ARM(g, m->data, m->data + m->size);
+  if (MMS_FAULTED(g)) return mm_bus_error(m, old, end);
+  memset(m->data + old, 0, end - old);
+  MMS_DISARM();
   return MM_OK;
 }
 
 
 /*
-** A file-backed resize keeps file and map consistent at every step, and
-** undoes its first step when the second fails: growing extends the file
-** before the map (so no new page is unbacked), shrinking shrinks the map
-** before the file (so no mapped page loses its backing).
+** A file-backed resize changes two things, the file's size and the map's,
+** and when the second step fails the first is undone. The order makes
+** that undo lose nothing wherever it can:
+**   - a file that grows goes first (cutting it back loses nothing): no
+**     page the map gains is ever without its file;
+**   - otherwise the map goes first when it grows (dropping the new pages
+**     loses nothing) or is shared (its bytes are the file's, which is
+**     untouched until the map is done);
+**   - a private map that shrinks keeps private bytes that no remap could
+**     bring back, so the file goes first: its refusal (a read-only
+**     descriptor, a seal) then changes nothing. Only if the map then
+**     could not shrink (the system out of mappings) would the file's cut
+**     bytes come back as zeros.
 */
 static int resize_file (mm_map *m, size_t newsize) {
-  int64_t oldfile;
+  int64_t oldfile, target = m->offset + (int64_t)newsize;
   int isreg, e;
-  size_t oldsize = m->size;
+  size_t oldsize = m->size, oldmaplen = m->maplen;
   if (mms_fstat(m->fd, &oldfile, &isreg) != 0) return MM_EOS;
-  if (newsize >= oldsize) {
-    if (mms_truncate(m->fd, m->offset + (int64_t)newsize) != 0) return MM_EOS;
-    if (remap(m, newsize) == MM_OK) return MM_OK;
+  if (target > oldfile ||
+      ((m->flags & mms_map_private) && newsize < oldsize)) {
+    if (mms_truncate(m->fd, target) != 0) return MM_EOS;
+    if (remap(m, newsize) == MM_OK)
+      return zero_exposed(m, oldsize, oldmaplen);
     e = errno;
     mms_truncate(m->fd, oldfile);
   }
   else {
     if (remap(m, newsize) != MM_OK) return MM_EOS;
-    if (mms_truncate(m->fd, m->offset + (int64_t)newsize) == 0) return MM_OK;
+    if (mms_truncate(m->fd, target) == 0)
+      return zero_exposed(m, oldsize, oldmaplen);
     e = errno;
     remap(m, oldsize);
   }
@@ -276,6 +334,7 @@ static int resize_file (mm_map *m, size_t newsize) {
 
 
 int mm_resize (mm_map *m, int64_t newsize) {
+  size_t oldsize = m->size, oldmaplen = m->maplen;
   if (!m->trackfd) return MM_ERESIZEFD;
   if (m->access == MM_ACCESS_READ || m->access == MM_ACCESS_COPY)
     return MM_ERESIZERO;
@@ -286,13 +345,14 @@ int mm_resize (mm_map *m, int64_t newsize) {
   /* Linux cannot grow a shared anonymous mapping: new pages would SIGBUS. */
   if (!(m->flags & mms_map_private) && (size_t)newsize > m->size)
     return MM_ERESIZEANON;
-  return remap_anonymous(m, (size_t)newsize);
+  if (remap(m, (size_t)newsize) != MM_OK) return MM_EOS;
+  return zero_exposed(m, oldsize, oldmaplen);
 }
 
 
 /* mlock / munlock the whole mapping. */
 int mm_lock (mm_map *m, int lock) {
-  size_t len = mms_mapsize(m->size, m->flags);
+  size_t len = m->maplen;
   return (lock ? mms_lock(m->data, len) : mms_unlock(m->data, len)) == 0
          ? MM_OK : MM_EOS;
 }
@@ -335,6 +395,7 @@ int mm_advise (mm_map *m, int option, const int64_t *start,
   if (len < 0) return MM_EADVLEN;
   if (I64MAX - st < len) return MM_EADVBIG;
   if ((uint64_t)(st + len) > m->size) len = (int64_t)m->size - st;
+  if (mms_advice_discards(option) && !mm_writable(m)) return MM_EREADONLY;
   if (mms_advise(m->data + st, (size_t)len, option) != 0) return MM_EOS;
   return MM_OK;
 }

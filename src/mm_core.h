@@ -69,6 +69,8 @@ enum { MM_MODE_R, MM_MODE_RPLUS, MM_MODE_WPLUS, MM_MODE_C };
   X(MM_ERESIZERO,   "mmap can't resize a readonly or copy-on-write memory map.") \
   X(MM_ERESIZEANON, "mmap: can't expand a shared anonymous mapping on Linux") \
   X(MM_ESIZEFD,     "can't get size with trackfd=False") \
+  X(MM_EFLAGS,      "mmap: flags MAP_FIXED, MAP_FIXED_NOREPLACE and " \
+                    "MAP_GROWSDOWN are not supported") \
   X(MM_EBUS,        "mmap: bus error at offset %s: the file shrank beneath " \
                     "the map or its disk is full") \
   X(MM_EPATTERN,    "malformed pattern")  /* the text is in mm_matchres */
@@ -80,6 +82,7 @@ typedef enum mm_status { MM_STATUSES(MM_ENUM_ITEM) MM_NSTATUS } mm_status;
 typedef struct mm_map {
   unsigned char *data;   /* the mapping; NULL once closed */
   size_t size;           /* mapped length: what #mm returns */
+  size_t maplen;         /* what the system mapped: whole (huge) pages */
   size_t pos;            /* may exceed size after a shrinking resize */
   int64_t offset;        /* file offset of data[0] */
   int fd;                /* the descriptor the map holds, or -1 */
@@ -96,6 +99,8 @@ typedef struct mm_params {
   int access;      /* MM_ACCESS_*, or -1 when invalid */
   int64_t offset;
   int fdmode;      /* MM_FD_*: MM_FD_DUP */
+  int unsized;     /* 1: map a file whatever its size, which the caller
+                      then sets (mmap.open's "r+" and "w+"); 0 */
 } mm_params;
 
 /* A named integer constant of the platform, for the module's table; the

@@ -198,11 +198,30 @@ int mms_close (int fd) {
 }
 
 
-int mms_open (const char *path, int writable, int create) {
-  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC;
-  if (create)
-    flags |= O_CREAT | O_TRUNC;
-  return open(path, flags, 0666);  /* the umask applies */
+/*
+** Never truncates: mmap.open sizes the file itself once the map exists.
+** *created tells whether this call made the file, so that a failure can
+** take it away again.
+*/
+int mms_open (const char *path, int writable, int create, int *created) {
+  int flags = (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC, fd;
+  *created = 0;
+  if (create) {
+    fd = open(path, flags | O_CREAT | O_EXCL, 0666);  /* the umask applies */
+    if (fd >= 0 || errno != EEXIST) {
+      *created = fd >= 0;
+      return fd;
+    }
+  }
+  fd = open(path, flags);
+  if (fd < 0 && create && errno == ENOENT)  /* a dangling link: its target */
+    fd = open(path, flags | O_CREAT, 0666);
+  return fd;
+}
+
+
+int mms_remove (const char *path) {
+  return unlink(path);
 }
 
 
@@ -241,7 +260,28 @@ int mms_filefd (FILE *f) {
 
 void *mms_map (size_t len, int prot, int flags, int fd, int64_t offset) {
   void *p = mmap(NULL, len, prot, flags, fd, (off_t)offset);
+  if (p == NULL) {  /* page 0 (vm.mmap_min_addr 0): unusable as a map */
+    munmap(p, len);
+    errno = ENOMEM;
+  }
   return p == MAP_FAILED ? NULL : p;
+}
+
+
+/* Flags that would place the map at an address (none is given) or let
+   it grow by itself beyond its length: no map object can honour them. */
+int mms_flags_ok (int flags) {
+  int bad = 0;
+#ifdef MAP_FIXED
+  bad |= MAP_FIXED;
+#endif
+#ifdef MAP_FIXED_NOREPLACE
+  bad |= MAP_FIXED_NOREPLACE;
+#endif
+#ifdef MAP_GROWSDOWN
+  bad |= MAP_GROWSDOWN;
+#endif
+  return (flags & bad) == 0;
 }
 
 
@@ -263,6 +303,21 @@ int mms_sync (void *addr, size_t len, int flags) {
 
 int mms_advise (void *addr, size_t len, int advice) {
   return madvise(addr, len, advice);
+}
+
+
+/* Advice that changes or throws away the file's bytes, not just the
+   map's copy of them: MADV_REMOVE punches a hole, MADV_HWPOISON makes
+   the page cache's page unreadable. */
+int mms_advice_discards (int advice) {
+#ifdef MADV_REMOVE
+  if (advice == MADV_REMOVE) return 1;
+#endif
+#ifdef MADV_HWPOISON
+  if (advice == MADV_HWPOISON) return 1;
+#endif
+  (void)advice;
+  return 0;
 }
 
 
@@ -289,20 +344,43 @@ int mms_unlock (void *addr, size_t len) {
 }
 
 
-/* The default huge page size, from /proc/meminfo; 0 if it cannot be read. */
+#if defined(MAP_HUGETLB) && defined(MAP_HUGE_SHIFT) && defined(MAP_HUGE_MASK)
+/*
+** The default huge page size when /proc is not there (a chroot, a
+** container): a one-byte huge page map holds one whole page, and the
+** kernel refuses (EINVAL) to unmap less than a whole huge page, so the
+** first power of two that unmaps it is its size. 0 if no huge page can
+** be had, as the map that asked would fail then too.
+*/
+static size_t probe_hugepage (void) {
+  size_t size;
+  void *p = mmap(NULL, 1, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+                 -1, 0);
+  if (p == MAP_FAILED) return 0;
+  for (size = mms_pagesize(); size != 0; size <<= 1)
+    if (munmap(p, size) == 0) return size;
+  return 0;
+}
+
+
+/* The default huge page size, from /proc/meminfo or by probing; 0 if
+   neither tells. */
 static size_t default_hugepage (void) {
-  static size_t size;  /* read once: it is fixed at boot */
+  static size_t size;  /* found once: it is fixed at boot */
   char line[128];
   unsigned long kb;
   FILE *f;
-  if (size != 0 || (f = fopen("/proc/meminfo", "re")) == NULL)
-    return size;
-  while (fgets(line, sizeof line, f) != NULL)
-    if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
-      size = (size_t)kb * 1024;
-  fclose(f);
+  if (size != 0) return size;
+  if ((f = fopen("/proc/meminfo", "re")) != NULL) {
+    while (fgets(line, sizeof line, f) != NULL)
+      if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
+        size = (size_t)kb * 1024;
+    fclose(f);
+  }
+  if (size == 0) size = probe_hugepage();
   return size;
 }
+#endif
 
 
 /* MAP_HUGE_SHIFT's bits choose a size (log2); none means the default. */
@@ -320,7 +398,8 @@ static size_t pagesize_of (int flags) {
 
 size_t mms_mapsize (size_t len, int flags) {
   size_t page = pagesize_of(flags);
-  if (page == 0 || len % page == 0) return len;
+  if (page == 0) return 0;  /* a huge page size that nothing tells */
+  if (len % page == 0) return len;
   if (len > SIZE_MAX - page) return 0;
   return len + (page - len % page);
 }

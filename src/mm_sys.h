@@ -29,21 +29,25 @@ size_t mms_pagesize(void);
 /* Descriptors. */
 int mms_dup(int fd);                     /* close-on-exec duplicate */
 int mms_close(int fd);
-int mms_open(const char *path, int writable, int create);  /* close-on-exec */
+int mms_open(const char *path, int writable, int create, int *created);
+int mms_remove(const char *path);
 int mms_fstat(int fd, int64_t *size, int *isreg);
 int mms_truncate(int fd, int64_t size);
 int mms_filefd(FILE *f);                 /* flush a stdio stream, give its fd */
 
 /* Mappings. */
 void *mms_map(size_t len, int prot, int flags, int fd, int64_t offset);
+int mms_flags_ok(int flags);          /* 0: flags no map object can honour */
 int mms_unmap(void *addr, size_t len);
 void *mms_remap(void *addr, size_t oldlen, size_t newlen);
 int mms_sync(void *addr, size_t len, int flags);
 int mms_advise(void *addr, size_t len, int advice);
+int mms_advice_discards(int advice);  /* 1: it changes the file's bytes */
 int mms_lock(void *addr, size_t len);
 int mms_unlock(void *addr, size_t len);
 /* len rounded up to the pages mmap(2) uses under `flags` (huge pages with
-   MAP_HUGETLB: the kernel maps, and unmaps, whole ones); 0 on overflow. */
+   MAP_HUGETLB: the kernel maps, and unmaps, whole ones); 0 on overflow or
+   when the huge page size cannot be found. */
 size_t mms_mapsize(size_t len, int flags);
 
 /*
