@@ -415,23 +415,119 @@ size_t mms_mapsize (size_t len, int flags) {
 
 MMS_THREAD mms_guard *mms_armed;
 MMS_THREAD const unsigned char *mms_fault;
+MMS_THREAD int mms_busmask;
 
-static struct sigaction previous;  /* the handler we pass foreign SIGBUS to */
+/*
+** `previous` is what the latest install found in front of it: a foreign
+** SIGBUS goes there. `original` is what the very first install found: it
+** predates this copy of the module, so a loop (mm_sys.h) ends there.
+*/
+static struct sigaction previous, original;
+static int installed;
+
+/* The foreign SIGBUS this thread is passing on, and where on the stack. */
+typedef struct passing {
+  const siginfo_t *si;
+  const void *ctx;
+  uintptr_t depth;  /* the address of a local of that call */
+} passing;
+static MMS_THREAD passing on_the_way;
 
 
-/* A SIGBUS that is not ours: to the previous handler, or die by default. */
+static void bus_only (sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGBUS);
+}
+
+
+/* The host blocks SIGBUS in this thread, or the state is not known yet:
+   unblock it for the guarded access, and learn which it was. */
+void mms_guard_open (void) {
+  sigset_t bus, old;
+  bus_only(&bus);
+  if (pthread_sigmask(SIG_UNBLOCK, &bus, &old) != 0) return;
+  mms_busmask = sigismember(&old, SIGBUS) == 1 ? MMS_BUS_HELD : MMS_BUS_FREE;
+}
+
+
+/* The guarded access is over: SIGBUS blocked again, as the host had it. */
+void mms_guard_close (void) {
+  sigset_t bus;
+  bus_only(&bus);
+  pthread_sigmask(SIG_BLOCK, &bus, NULL);
+}
+
+
+/*
+** Before jumping back to the guarded code: its mask, from the context the
+** kernel saved (a host handler we were reached through may have run with
+** SIGBUS and more blocked, and siglongjmp restores no mask), with SIGBUS
+** blocked again where the host blocks it.
+*/
+static void restore_mask (const void *ctx) {
+  sigset_t set;
+  if (ctx != NULL)
+    set = ((const ucontext_t *)ctx)->uc_sigmask;
+  else
+    pthread_sigmask(SIG_BLOCK, NULL, &set);
+  if (mms_busmask == MMS_BUS_HELD)
+    sigaddset(&set, SIGBUS);
+  pthread_sigmask(SIG_SETMASK, &set, NULL);
+}
+
+
+/* The default action, which for SIGBUS ends the process. */
+static void by_default (int sig) {
+  struct sigaction dfl;
+  sigset_t set;
+  memset(&dfl, 0, sizeof dfl);
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  sigaction(sig, &dfl, NULL);
+  raise(sig);  /* SA_NODEFER: not blocked, so this ends the process */
+  bus_only(&set);  /* unless a host handler we came through blocked it */
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+}
+
+
+/* A foreign SIGBUS to disposition `to`, as the kernel would deliver it. */
+static void deliver (const struct sigaction *to, int sig, siginfo_t *si,
+                     void *ctx) {
+  if (to->sa_handler == SIG_IGN) {
+    if (si->si_code > 0)  /* a fault: the kernel does not let it be ignored */
+      by_default(sig);
+  }                       /* sent by a process: discarded */
+  else if (to->sa_handler == SIG_DFL)
+    by_default(sig);
+  else if (to->sa_flags & SA_SIGINFO)
+    to->sa_sigaction(sig, si, ctx);
+  else
+    to->sa_handler(sig);
+}
+
+
+/*
+** A SIGBUS that is not ours, to the handler found in front of ours. If that
+** handler (or one it chains to) passes the same signal back to us, we see
+** it again deeper on the stack, with the same siginfo and context: then it
+** goes to `original` instead, and the loop ends. A note left by a call that
+** never returned (the handler it called jumped out) lies no deeper than a
+** new signal's call at the same place, so it is simply replaced.
+*/
 static void pass_on (int sig, siginfo_t *si, void *ctx) {
-  if (previous.sa_flags & SA_SIGINFO)
-    previous.sa_sigaction(sig, si, ctx);
-  else if (previous.sa_handler != SIG_DFL && previous.sa_handler != SIG_IGN)
-    previous.sa_handler(sig);
-  else {
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(sig, &dfl, NULL);
-    raise(sig);  /* SA_NODEFER: not blocked, so this ends the process */
+  passing *p = &on_the_way;
+  passing outer = *p;  /* a signal this one interrupted, still on its way */
+  char here;
+  uintptr_t depth = (uintptr_t)&here;
+  if (p->si == si && p->ctx == ctx && depth < p->depth) {
+    deliver(&original, sig, si, ctx);  /* the stack grows down */
+    return;
   }
+  p->si = si;
+  p->ctx = ctx;
+  p->depth = depth;
+  deliver(&previous, sig, si, ctx);
+  *p = outer;  /* after the call: it also keeps this call in its frame */
 }
 
 
@@ -441,6 +537,7 @@ static void on_sigbus (int sig, siginfo_t *si, void *ctx) {
   if (g != NULL && si->si_code > 0 && a >= g->lo && a < g->hi) {
     mms_armed = NULL;
     mms_fault = a;
+    restore_mask(ctx);
     siglongjmp(g->env, 1);
   }
   pass_on(sig, si, ctx);
@@ -448,12 +545,14 @@ static void on_sigbus (int sig, siginfo_t *si, void *ctx) {
 
 
 /*
-** Called for each new map: one sigaction(2) query. A host that installs its
-** own handler after ours gets ours back in front of it (chained) the next
-** time a map is made.
+** Called for each new map, by the thread that makes it: one sigaction(2)
+** query. A host that installs its own handler after ours gets ours back in
+** front of it (chained) the next time a map is made. The thread's mask is
+** read again at its next guarded access.
 */
 int mms_guard_install (void) {
   struct sigaction cur, sa;
+  mms_busmask = MMS_BUS_UNKNOWN;
   if (sigaction(SIGBUS, NULL, &cur) != 0)
     return -1;
   if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus)
@@ -463,6 +562,10 @@ int mms_guard_install (void) {
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
   previous = cur;
+  if (!installed) {
+    original = cur;
+    installed = 1;
+  }
   return sigaction(SIGBUS, &sa, NULL);
 }
 

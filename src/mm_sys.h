@@ -52,7 +52,7 @@ size_t mms_mapsize(size_t len, int flags);
 
 /*
 ** {======================================================
-** The bus-error guard
+** The bus-error guard (doc/mmap.md §13)
 **
 ** Touching a page of a file map that the file no longer backs (the file was
 ** truncated, or a hole of a sparse file cannot be allocated on a full disk)
@@ -69,17 +69,60 @@ size_t mms_mapsize(size_t len, int flags);
 ** MMS_FAULTED is sigsetjmp(env, 0): it saves registers only, no signal mask,
 ** so entering and leaving a guard makes no system call. The handler, run on
 ** the faulting thread, checks that the faulting address lies in that
-** thread's armed range and that the kernel sent the signal, then
-** siglongjmps back. It is installed with SA_NODEFER: SIGBUS is not blocked
-** while it runs, so jumping out leaves the signal mask as it was and no
-** system call is needed to restore it. Any other SIGBUS (none armed, an
-** address elsewhere, a kill(2)) goes to the handler that was installed
-** before ours, or to the default action.
+** thread's armed range and that the kernel sent the signal, then sets the
+** thread's mask back to what the interrupted code had (one system call: a
+** host handler that passed the fault on to ours may have run with more
+** signals blocked, and the jump restores no mask) and siglongjmps back. It
+** is installed with SA_NODEFER, so that SIGBUS is not blocked while it runs.
+**
+** Threads that block SIGBUS. A fault in a thread that has SIGBUS blocked is
+** not queued: the kernel resets the action to the default and ends the
+** process, and no handler runs. Hosts do block it: a thread that blocks
+** every signal and leaves them to a sigwait thread of the host's own, or a
+** process whose parent blocked SIGBUS before exec (the mask is inherited).
+** So each thread keeps what it knows of its own mask (mms_busmask): nothing
+** until its first guarded access, and nothing again each time it makes a
+** map (mms_guard_install). Where SIGBUS is not blocked, MMS_ARM and
+** MMS_DISARM cost a thread-local load each and no system call. Where it is,
+** MMS_ARM unblocks it (one pthread_sigmask, which also reads the mask anew)
+** and MMS_DISARM, or the handler on a fault, blocks it again: two system
+** calls per guarded access, the price of that host's choice. Limits:
+**   - a thread that blocks SIGBUS after it has used maps is noticed at its
+**     next map creation; a fault before that ends the process, as it would
+**     without the module.
+**   - while such a thread runs a guarded access, SIGBUS is unblocked in it:
+**     a kill -BUS meant for another thread (or pending for a sigwait) can
+**     be delivered there, and is then handled as any foreign SIGBUS below
+**     (with no host handler, the default action ends the process).
+**
+** A foreign SIGBUS (none armed, an address elsewhere, a kill(2)) goes where
+** it would have gone without the module:
+**   - to the disposition found when the handler was installed: each map
+**     creation puts it back in front if a host replaced it, remembering what
+**     it found there;
+**   - ignored, if that disposition is SIG_IGN and the signal was sent by a
+**     process (si_code <= 0); a fault (si_code > 0) cannot be ignored: the
+**     kernel would end the process, and so does the handler;
+**   - to the default action (which ends the process) if that is SIG_DFL.
+** Two handlers that both chain to the one they found would pass a foreign
+** SIGBUS to each other forever: a second copy of this module in the
+** process (libmmap.a linked into a host that also loads mmap.so), or a host
+** handler installed after the module that passes on to the one it
+** replaced, once a new map has put ours back in front of it. So the handler
+** notes, per thread, the signal (its siginfo and context pointers) it is
+** passing on and how deep on the stack it does so. A call for that same
+** signal from deeper down is the loop coming back: it goes to the
+** disposition this copy found at its very first install instead, which
+** predates it, so every chain ends. A note left behind by a handler that
+** never returned (it jumped out) is never deeper than a new signal's call
+** at the same place on the stack, and so is not taken for a loop.
 **
 ** Rules for the functions that arm a guard: the memory access happens in the
 ** same function as MMS_FAULTED (a jump can only return to a live frame); no
 ** Lua API call, no malloc, no lock while armed (the jump would skip their
-** unwinding); locals changed after MMS_FAULTED are not read after a fault.
+** unwinding); locals changed after MMS_FAULTED are not read after a fault;
+** guards do not nest (MMS_DISARM blocks SIGBUS again where the host blocks
+** it).
 ** =======================================================
 */
 #define MMS_THREAD __thread __attribute__((tls_model("initial-exec")))
@@ -92,14 +135,28 @@ typedef struct mms_guard {
 extern MMS_THREAD mms_guard *mms_armed;          /* this thread's guard */
 extern MMS_THREAD const unsigned char *mms_fault; /* the last caught fault */
 
+/* What mms_busmask knows of this thread's mask. */
+#define MMS_BUS_UNKNOWN 0  /* read it at the next MMS_ARM */
+#define MMS_BUS_FREE    1  /* SIGBUS is not blocked: nothing to do */
+#define MMS_BUS_HELD    2  /* blocked by the host: unblocked while armed */
+extern MMS_THREAD int mms_busmask;
+
+void mms_guard_open(void);   /* MMS_ARM's part unless MMS_BUS_FREE */
+void mms_guard_close(void);  /* MMS_DISARM's part when MMS_BUS_HELD */
+
 /* A compiler barrier: memory accesses stay between arm and disarm. */
 #define MMS_FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
 #define MMS_ARM(g, l, h) \
-  ((g).lo = (l), (g).hi = (h), mms_armed = &(g), MMS_FENCE())
+  ((g).lo = (l), (g).hi = (h), \
+   (mms_busmask != MMS_BUS_FREE ? mms_guard_open() : (void)0), \
+   mms_armed = &(g), MMS_FENCE())
 #define MMS_FAULTED(g) (sigsetjmp((g).env, 0) != 0)
-#define MMS_DISARM() (MMS_FENCE(), mms_armed = NULL)
+#define MMS_DISARM() \
+  (MMS_FENCE(), mms_armed = NULL, \
+   (mms_busmask == MMS_BUS_HELD ? mms_guard_close() : (void)0))
 
-/* Install the handler, again if a host replaced it; 0 or -1 with errno. */
+/* Install the handler, again if a host replaced it, and forget what this
+   thread's mask was; 0 or -1 with errno. */
 int mms_guard_install(void);
 
 /* }====================================================== */
