@@ -13,7 +13,7 @@ local NO_VMLCK = not H.status("VmLck") and "needs VmLck in /proc/self/status" or
 local DROP, NO_DROP = "", nil
 if select(2, H.run("id -u")):match("^0%s*$") then
   DROP = "setpriv --bounding-set -ipc_lock "
-  if not H.run(DROP .. "true") then
+  if not H.run("unset LD_PRELOAD; " .. DROP .. "true") then
     NO_DROP = "runs as root and cannot drop CAP_IPC_LOCK with setpriv"
   end
 end
