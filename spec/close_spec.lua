@@ -366,6 +366,12 @@ describe("__close and __gc", function()
 end)
 
 describe("descriptor hygiene", function()
+  -- 200 maps open at once need 200 descriptors more than the process has,
+  -- below the 1024 that H.fdcount looks at (probed: ulimit -n)
+  local limit = tonumber((select(2, H.run("ulimit -n")):match("^%s*(%d+)")))
+  local many = H.gate(limit and limit < 512 and
+    ("needs 512 descriptors, ulimit -n is %d"):format(limit), it, pending)
+
   after_each(function()
     collectgarbage("collect")
     H.cleanup()
@@ -412,7 +418,7 @@ describe("descriptor hygiene", function()
     assert.are.equal(base, H.fdcount())
   end)
 
-  it("200 maps left unclosed are released by the garbage collector", function()
+  many("200 maps left unclosed are released by the garbage collector", function()
     local path = H.tmpfile("0123456789")
     local base = fdbase()
     local maps = {} -- luacheck: ignore 241
@@ -426,7 +432,7 @@ describe("descriptor hygiene", function()
     assert.are.equal(base, H.fdcount())
   end)
 
-  it("200 unclosed maps made from file handles are released by the collector", function()
+  many("200 unclosed maps made from file handles are released by the collector", function()
     local path = H.tmpfile("0123456789")
     local base = fdbase()
     local maps = {} -- luacheck: ignore 241
@@ -547,15 +553,6 @@ describe("a finalizer that closes or shrinks the map during a call", function()
       local out = H.child(([[
         local mmap = require "mmap"
         local op = %q
-        -- an object whose finalizer is fn (tables have none on 5.1 and LuaJIT)
-        local function finalizer(fn)
-          if newproxy then
-            local p = newproxy(true)
-            getmetatable(p).__gc = fn
-            return p
-          end
-          return setmetatable({}, { __gc = fn })
-        end
         -- Every allocation runs a whole collection cycle, finalizers and
         -- all: incremental mode (5.4 and 5.2 have a generational one too),
         -- no pause, a large step (5.4 keeps a quarter of it in a byte:
@@ -571,7 +568,7 @@ describe("a finalizer that closes or shrinks the map during a call", function()
             mm:write(("x\n"):rep(10) .. ("y"):rep(90000) .. "\n")
             mm:seek(20)
             local it = op == "lines" and mm:lines()  -- made before: it allocates
-            finalizer(function()
+            finalizer(function()  -- H.finalizer, which H.child gives
               if mm.closed then return end  -- ran late: 5.1 would raise it
               if act == "close" then mm:close() else mm:resize(100) end
             end)

@@ -1,5 +1,5 @@
 -- mmap.mmap(fileno, length [, flags [, prot [, access [, offset]]]]) and
--- mmap.mmap(fileno, length, opts): SPEC §2, §7.4, §7.5 and the decisions.
+-- mmap.mmap(fileno, length, opts): doc/mmap.md §2.
 local H = require "helper"
 local mmap = require "mmap"
 

@@ -1,4 +1,4 @@
--- topointer() with LuaJIT's FFI (SPEC 4): the light userdata cast to
+-- topointer() with LuaJIT's FFI (doc/mmap.md §12): the light userdata cast to
 -- `uint8_t *` addresses the map's bytes, so bytes written through the map
 -- read through the pointer and the other way round, and through a shared
 -- file map they reach the file. The pointer is unchecked memory: it is

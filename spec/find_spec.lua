@@ -1,48 +1,13 @@
--- find / rfind: Python's mmap.find and mmap.rfind, translated by SPEC.md's rules
--- (0-based offsets, nil instead of -1, nil start/stop = omitted, the start
--- defaults to the current position, empty needles per SPEC §7.7).
+-- find / rfind: Python's mmap.find and mmap.rfind with the manual's rules
+-- (doc/mmap.md §5): 0-based offsets, nil instead of -1, nil start/stop =
+-- omitted, the start defaults to the current position, a start past the end
+-- finds nothing (not even ""). The reference they are compared with is H.find.
 local H = require "helper"
 local mmap = require "mmap"
 
 local MAXI, MINI = H.MAXINT, H.MININT
 local ONE16 = "one two ones\0\0\0\0"
 local ONE12 = "one two ones"
-
--- Pure-Lua reference: Python's bytes.find/rfind clamping on `s`, 0-based result
--- or nil, with the start defaulting to `pos` and a start past the end giving nil
--- (SPEC §7.7 and decisions).
-local function ref(s, reverse, sub, pos, start, stop)
-  local n = #s
-  if start == nil then start = pos end
-  if stop == nil then stop = n end
-  if start < 0 then
-    start = start + n
-    if start < 0 then start = 0 end
-  elseif start > n then
-    return nil
-  end
-  if stop < 0 then
-    stop = stop + n
-    if stop < 0 then stop = 0 end
-  elseif stop > n then
-    stop = n
-  end
-  if stop < start then return nil end
-  if sub == "" then
-    if reverse then return stop end
-    return start
-  end
-  local best
-  local from = start + 1
-  while true do
-    local k = string.find(s, sub, from, true)
-    if k == nil or k - 1 + #sub > stop then break end
-    if not reverse then return k - 1 end
-    best = k - 1
-    from = k + 1
-  end
-  return best
-end
 
 describe("find/rfind", function()
   local mm
@@ -60,7 +25,7 @@ describe("find/rfind", function()
       { { "one", 1, -2 }, 8, 8 },
       { { "" }, 0, 16 },
       { { "", 16 }, 16, 16 },
-      { { "", 17 }, nil, nil },   -- SPEC §7.7: start past the end -> nil
+      { { "", 17 }, nil, nil },   -- a start past the end -> nil
       { { "", 100 }, nil, nil },
       { { "", 5, 2 }, nil, nil },
       { { "", -1 }, 15, 16 },
@@ -488,8 +453,8 @@ describe("find/rfind", function()
         local start, stop = rnd_bound(), rnd_bound()
         local got_f = m:find(sub, start, stop)
         local got_r = m:rfind(sub, start, stop)
-        local want_f = ref(s, false, sub, pos, start, stop)
-        local want_r = ref(s, true, sub, pos, start, stop)
+        local want_f = H.find(s, false, sub, pos, start, stop)
+        local want_r = H.find(s, true, sub, pos, start, stop)
         local what = ("(%q, %s, %s) at pos %d"):format(sub, tostring(start), tostring(stop), pos)
         assert(got_f == want_f, "find" .. what .. ": want " .. tostring(want_f) .. ", got " .. tostring(got_f))
         assert(got_r == want_r, "rfind" .. what .. ": want " .. tostring(want_r) .. ", got " .. tostring(got_r))

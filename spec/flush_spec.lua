@@ -1,5 +1,5 @@
 -- flush([offset [, size [, flags]]]): msync of a range, Python 3.15's signature,
--- with SPEC §7.8's rules: the caller's values are checked first ("flush values
+-- with the manual's rules (doc/mmap.md §8): the caller's values are checked first ("flush values
 -- out of range"), size nil/omitted means "from offset to the end", and only then
 -- is the range widened to whole pages (so an unaligned offset is not EINVAL).
 local H = require "helper"
@@ -48,7 +48,7 @@ describe("flush", function()
       assert.are.equal(true, mm:flush(7, 0))
     end)
 
-    -- facts §3.11, adapted: flush(4096) is out of range because 4096 > 16
+    -- Python's examples, adapted: flush(4096) is out of range because 4096 > 16
     for _, args in ipairs {
       { 0, 17 }, { -1, 1 }, { 0, -1 }, { 17, 0 }, { 17 }, { 4096 }, { -1 },
       { 1, 16 }, { 16, 1 }, { 8, 9 }, { nil, -1 }, { 0, -2 },

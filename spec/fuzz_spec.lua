@@ -1,7 +1,7 @@
 -- Model-based fuzz test: random sequences of every method and metamethod of
--- SPEC §3, with random and hostile arguments, run against a pure-Lua model of
--- the map (its bytes, position, length, closed state, access mode) written from
--- SPEC.md and the decisions, not from the module's output.
+-- the manual (doc/mmap.md §3 to §9), with random and hostile arguments, run
+-- against a pure-Lua model of the map (its bytes, position, length, closed
+-- state, access mode) written from the manual, not from the module's output.
 --
 -- Each operation is computed twice: by the model (return values, or the error
 -- text it predicts) and by the module (through pcall). Success vs error, the
@@ -49,34 +49,14 @@ local SEED = envint("MMAP_FUZZ_SEED") or 20250101
 local TOTAL = envint("MMAP_FUZZ_OPS") or (UNDER_VALGRIND and 3000 or 100000)
 local STATS = os.getenv("MMAP_FUZZ_STATS") ~= nil
 
--- SPEC §6 texts.
-local CLOSED = "mmap closed or invalid"
-local RO = "mmap can't modify a readonly memory map."
-local IDX_TYPE = "mmap indices must be integers"
-local IDX_RANGE = "mmap index out of range"
-local VAL_TYPE = "mmap item value must be an int"
-local VAL_RANGE = "mmap item value must be in range(0, 256)"
-local BYTE_RANGE = "byte must be in range(0, 256)"
-local WB_RANGE = "write byte out of range"
-local DATA_RANGE = "data out of range"
-local SEEK_RANGE = "seek out of range"
-local SEEK_TYPE = "unknown seek type"
-local MOVE_RANGE = "source, destination, or count out of range"
-local FLUSH_RANGE = "flush values out of range"
-local MADV_START = "madvise start out of bounds"
-local MADV_LEN = "madvise length invalid"
-local MADV_BIG = "madvise length too large"
-local SLICE_SIZE = "mmap slice assignment is wrong size"
-local STEP_ZERO = "slice step cannot be zero"
-local NEWSIZE = "new size out of range"
-local RESIZE_RO = "mmap can't resize a readonly or copy-on-write memory map."
-local SHARED_GROW = "mmap: can't expand a shared anonymous mapping on Linux"
+-- The module's error texts are H.MSG's (spec/helper.lua).
+local MSG = H.MSG
 
 -- Growth beyond this cannot succeed (the specs only ask for it with sizes far
 -- past any address space or file size limit); it must return nil, msg, errno.
 local HUGE_SIZE = H.shl(1, 40)
 
--- The methods of SPEC §3 (a string key naming one gives a function).
+-- The methods of doc/mmap.md §3 to §9 (a string key naming one gives a function).
 local METHODS = {}
 for name in ([[close find rfind flush madvise move read read_byte readline resize
   seek seekable size tell write write_byte slice setslice]]):gmatch("%S+") do
@@ -162,7 +142,7 @@ local function tname(a, i)
 end
 
 -- Argument errors are collected while the arguments are parsed, then raised
--- together by args_done(): SPEC orders them before the value checks but not
+-- together by args_done(): the manual orders them before the value checks but not
 -- among themselves, so when several arguments are bad any of their errors
 -- is accepted (the module checks setslice's data before its bounds, say).
 local ARGERRS = {}
@@ -191,13 +171,13 @@ local function reqint(a, i, name)
   return argfail(a, i, name)
 end
 
--- luaL_optinteger with nil meaning omitted (SPEC §7.2).
+-- luaL_optinteger with nil meaning omitted (doc/mmap.md §1).
 local function optint(a, i, name)
   if a[i] == nil then return nil end
   return reqint(a, i, name)
 end
 
--- Data arguments are real strings (SPEC §7.3): a number is not coerced.
+-- Data arguments are real strings (doc/mmap.md §1): a number is not coerced.
 local function reqstr(a, i, name)
   if type(a[i]) ~= "string" then
     argfail(a, i, name, "string expected, got " .. tname(a, i))
@@ -206,7 +186,7 @@ local function reqstr(a, i, name)
   return a[i]
 end
 
--- A number with an integral value (SPEC §3: 2.0 counts, 2.5, nan, inf do
+-- A number with an integral value (doc/mmap.md §1: 2.0 counts, 2.5, nan, inf do
 -- not); integral floats beyond the integer range stand for the extreme
 -- integers, so that they are simply out of range. nil otherwise.
 local function integral(v)
@@ -220,18 +200,18 @@ local function integral(v)
 end
 
 local function need_open(M)
-  if M.closed then fail(CLOSED) end
+  if M.closed then fail(MSG.closed) end
 end
 
 local function need_writable(M)
-  if M.access == "ACCESS_READ" then fail(RO) end
+  if M.access == "ACCESS_READ" then fail(MSG.readonly) end
 end
 
 -- PySlice_Unpack + PySlice_AdjustIndices for a sequence of length n:
 -- returns the first index, the step and the slice length.
 local function adjust(n, start, stop, step)
   if step == nil then step = 1 end
-  if step == 0 then fail(STEP_ZERO) end
+  if step == 0 then fail(MSG.zerostep) end
   if step < -MAXI then step = -MAXI end
   if start == nil then start = step < 0 and MAXI or 0 end
   if stop == nil then stop = step < 0 and MINI or MAXI end
@@ -274,9 +254,9 @@ MODEL.index = function(M, a)
   end
   need_open(M)
   local i = integral(k)
-  if i == nil then fail(IDX_TYPE) end
+  if i == nil then fail(MSG.indices) end
   if i < 0 then i = i + M.n end
-  if i < 0 or i >= M.n then fail(IDX_RANGE) end
+  if i < 0 or i >= M.n then fail(MSG.index) end
   return R(M.s:byte(i + 1))
 end
 
@@ -284,12 +264,12 @@ MODEL.newindex = function(M, a)
   need_open(M)
   need_writable(M)
   local i = integral(a[1])
-  if i == nil then fail(IDX_TYPE) end
+  if i == nil then fail(MSG.indices) end
   if i < 0 then i = i + M.n end
-  if i < 0 or i >= M.n then fail(IDX_RANGE) end
+  if i < 0 or i >= M.n then fail(MSG.index) end
   local v = integral(a[2])
-  if v == nil then fail(VAL_TYPE) end
-  if v < 0 or v > 255 then fail(VAL_RANGE) end
+  if v == nil then fail(MSG.itemint) end
+  if v < 0 or v > 255 then fail(MSG.itemrange) end
   M.s = M.s:sub(1, i) .. string.char(v) .. M.s:sub(i + 2)
   return R()
 end
@@ -363,7 +343,7 @@ MODEL.write = function(M, a)
   local d = reqstr(a, 1, "write")
   args_done()
   need_writable(M)
-  if M.pos > M.n or M.n - M.pos < #d then fail(DATA_RANGE) end
+  if M.pos > M.n or M.n - M.pos < #d then fail(MSG.data) end
   M.s = M.s:sub(1, M.pos) .. d .. M.s:sub(M.pos + #d + 1)
   M.pos = M.pos + #d
   return R(#d)
@@ -374,43 +354,22 @@ MODEL.write_byte = function(M, a)
   if type(a[1]) ~= "number" then argfail(a, 1, "write_byte") end
   args_done()
   local b = integral(a[1])
-  if b == nil or b < 0 or b > 255 then fail(BYTE_RANGE) end
+  if b == nil or b < 0 or b > 255 then fail(MSG.byterange) end
   need_writable(M)
-  if M.pos >= M.n then fail(WB_RANGE) end
+  if M.pos >= M.n then fail(MSG.writebyte) end
   M.s = M.s:sub(1, M.pos) .. string.char(b) .. M.s:sub(M.pos + 2)
   M.pos = M.pos + 1
   return R(true)
 end
 
+-- The reference search of find_spec.lua (H.find), on the model's bytes.
 local function gfind(M, a, name, reverse)
   need_open(M)
   local sub = reqstr(a, 1, name)
   local start = optint(a, 2, name)
   local stop = optint(a, 3, name)
   args_done()
-  local n = M.n
-  if start == nil then start = M.pos end
-  if stop == nil then stop = n end
-  if start < 0 then
-    start = start + n
-    if start < 0 then start = 0 end
-  elseif start > n then
-    return R(nil) -- SPEC §7.7: a start past the end finds nothing
-  end
-  if stop < 0 then
-    stop = stop + n
-    if stop < 0 then stop = 0 end
-  elseif stop > n then
-    stop = n
-  end
-  local m = #sub
-  if stop - start < m then return R(nil) end
-  local from, to, by = start, stop - m, 1
-  if reverse then from, to, by = stop - m, start, -1 end
-  for at = from, to, by do
-    if M.s:sub(at + 1, at + m) == sub then return R(at) end
-  end
-  return R(nil)
+  return R(H.find(M.s, reverse, sub, M.pos, start, stop))
 end
 
 MODEL.find = function(M, a) return gfind(M, a, "find", false) end
@@ -431,7 +390,7 @@ MODEL.slice = function(M, a)
   return R(table.concat(out))
 end
 
--- SPEC §3: 3 arguments = (start, stop, data); otherwise (start, stop, step,
+-- doc/mmap.md §4: 3 arguments = (start, stop, data); otherwise (start, stop, step,
 -- data), the data always last of the form.
 MODEL.setslice = function(M, a)
   need_open(M)
@@ -447,7 +406,7 @@ MODEL.setslice = function(M, a)
   args_done()
   need_writable(M)
   local at, by, len = adjust(M.n, start, stop, step)
-  if #d ~= len then fail(SLICE_SIZE) end
+  if #d ~= len then fail(MSG.wrongsize) end
   local bytes = { M.s:byte(1, -1) }
   for k = 1, len do
     bytes[at + 1] = d:byte(k)
@@ -465,7 +424,7 @@ MODEL.move = function(M, a)
   args_done()
   need_writable(M)
   if dest < 0 or src < 0 or count < 0 or M.n - dest < count or M.n - src < count then
-    fail(MOVE_RANGE)
+    fail(MSG.move)
   end
   local piece = M.s:sub(src + 1, src + count)
   M.s = M.s:sub(1, dest) .. piece .. M.s:sub(dest + count + 1)
@@ -483,7 +442,7 @@ end
 
 local function doseek(M, whence, off)
   local base = whence == 0 and 0 or whence == 1 and M.pos or M.n
-  if off < -base or off > M.n - base then fail(SEEK_RANGE) end
+  if off < -base or off > M.n - base then fail(MSG.seek) end
   M.pos = base + off
   return R(M.pos)
 end
@@ -495,7 +454,7 @@ MODEL.seek = function(M, a)
     local off = optint(a, 2, "seek") or 0
     args_done()
     local w = WHENCE[first]
-    if w == nil then fail(SEEK_TYPE) end
+    if w == nil then fail(MSG.whence) end
     return doseek(M, w, off)
   end
   if first == nil and second == nil then return R(M.pos) end -- unchecked tell
@@ -504,7 +463,7 @@ MODEL.seek = function(M, a)
   local w = 0
   if second ~= nil then
     w = towhence(second)
-    if w == nil then fail(SEEK_TYPE) end
+    if w == nil then fail(MSG.whence) end
   end
   return doseek(M, w, off)
 end
@@ -518,8 +477,8 @@ MODEL.flush = function(M, a)
     argfail(a, 3, "flush", "value out of range")
   end
   args_done()
-  if off < 0 or off > M.n then fail(FLUSH_RANGE) end
-  if size ~= nil and (size < 0 or size > M.n - off) then fail(FLUSH_RANGE) end
+  if off < 0 or off > M.n then fail(MSG.flush) end
+  if size ~= nil and (size < 0 or size > M.n - off) then fail(MSG.flush) end
   return R(true)
 end
 
@@ -532,9 +491,9 @@ MODEL.madvise = function(M, a)
   local start = optint(a, 2, "madvise") or 0
   local length = optint(a, 3, "madvise") or M.n
   args_done()
-  if start < 0 or start >= M.n then fail(MADV_START) end
-  if length < 0 then fail(MADV_LEN) end
-  if MAXI - start < length then fail(MADV_BIG) end
+  if start < 0 or start >= M.n then fail(MSG.madvstart) end
+  if length < 0 then fail(MSG.madvlen) end
+  if MAXI - start < length then fail(MSG.madvlarge) end
   -- the options used never fail except for an unaligned start (EINVAL)
   if start % PAGESIZE ~= 0 then return R(nil, "Invalid argument", 22) end
   return R(true)
@@ -544,9 +503,9 @@ MODEL.resize = function(M, a)
   need_open(M)
   local size = reqint(a, 1, "resize")
   args_done()
-  if M.access == "ACCESS_READ" or M.access == "ACCESS_COPY" then fail(RESIZE_RO) end
-  if size < 1 then fail(NEWSIZE) end
-  if M.kind == "anon-shared" and size > M.n then fail(SHARED_GROW) end
+  if M.access == "ACCESS_READ" or M.access == "ACCESS_COPY" then fail(MSG.noresize) end
+  if size < 1 then fail(MSG.newsize) end
+  if M.kind == "anon-shared" and size > M.n then fail(MSG.expand) end
   if size > HUGE_SIZE then return OSERR end
   if size < M.n then
     M.s = M.s:sub(1, size)

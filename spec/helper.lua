@@ -5,12 +5,19 @@
 -- busted's `assert` (luassert), which the specs see as the global `assert`:
 -- the helpers that stand in for spec code check with it, so that a failure
 -- there reads and counts as the spec's own.
-local luassert = require "luassert"
+-- It is loaded at its first use, so that a child process (H.child) that
+-- requires this file for a function or two keeps a small heap: the specs
+-- whose children make the collector run whole cycles at every allocation
+-- need one.
+local luassert = setmetatable({}, {
+  __index = function(_, k) return require("luassert")[k] end,
+  __call = function(_, ...) return require("luassert")(...) end,
+})
 
 local H = {}
 
--- The module's error texts (SPEC.md §6 and §7, src/mm_core.c's messages[],
--- src/mmap.c), by short name. Tests match them with H.raises (plain find).
+-- The module's error texts (doc/mmap.md §11, src/mm_core.c's messages[],
+-- src/mmap.c), by short name: the one place the specs spell them. Tests match them with H.raises (plain find).
 -- `option`, `mode` and `bus` have a value to fill in with string.format.
 H.MSG = {
   -- the constructor and mmap.open
@@ -148,15 +155,19 @@ do
 end
 
 -- An object whose finalizer is fn: a table on 5.2+, a proxy userdata on 5.1
--- and LuaJIT, where tables have no __gc.
-function H.finalizer(fn)
-  if newproxy then
-    local p = newproxy(true)
-    getmetatable(p).__gc = fn
-    return p
-  end
-  return setmetatable({}, { __gc = fn })
-end
+-- and LuaJIT, where tables have no __gc. Compiled from source, which
+-- H.child gives its children too (as `finalizer`): the children that time
+-- the collector must not load this whole file, which would grow their heap.
+local FINALIZER = [[
+  return function(fn)
+    if newproxy then
+      local p = newproxy(true)
+      getmetatable(p).__gc = fn
+      return p
+    end
+    return setmetatable({}, { __gc = fn })
+  end]]
+H.finalizer = assert(H.load(FINALIZER, "=finalizer", _G))()
 
 -- Its arguments, returned: `return H.values(mm:read(...))` keeps a method
 -- call out of tail position, where LuaJIT loses the function's name and
@@ -178,6 +189,25 @@ function H.run(cmd)
   local code = tonumber(out:match("<exit (%d+)>\n?$"))
   out = out:gsub("<exit %d+>\n?$", "")
   return code == 0, out, code
+end
+
+-- `it` when the machine has what a test needs (`reason` nil); else a
+-- stand-in for `it` that shows the test as pending, the reason in its name.
+-- busted hands `it` and `pending` to spec files, not to modules: the spec
+-- passes its own.
+function H.gate(reason, it, pending)
+  if not reason then return it end
+  return function(name) pending(name .. " (" .. reason .. ")") end
+end
+
+-- A number field of /proc/self/status ("VmHWM", "VmLck", ... in kB), or nil
+-- where the kernel does not show it.
+function H.status(field)
+  local f = io.open("/proc/self/status", "r")
+  if not f then return nil end
+  local s = f:read("*a")
+  f:close()
+  return tonumber(s:match("\n" .. field .. ":%s*(%d+)"))
 end
 
 -- }======================================================
@@ -273,8 +303,9 @@ function H.readonly(content)
   return H.filemap(content, "rb", { access = require("mmap").ACCESS_READ })
 end
 
--- The state of facts §3.17's example (kept): position 5000 on a private
--- anonymous map shrunk from 8192 to 4096 bytes.
+-- A map left with its position past its end (kept): position 5000 on a
+-- private anonymous map shrunk from 8192 to 4096 bytes (doc/mmap.md §7,
+-- `mm:resize`).
 function H.shrunk()
   local mmap = require "mmap"
   local mm = H.keep(luassert(mmap.mmap(-1, 8192, { flags = mmap.MAP_PRIVATE })))
@@ -289,14 +320,21 @@ end
 -- separate handle, to 2 pages + 100 bytes: pages 0..2 are still backed (the
 -- last one partly), and every access from H.LOST.BACKED on is a bus error.
 -- Returns the map and the path.
-H.LOST = {}
+do
+  local P = require("mmap").PAGESIZE
+  H.LOST = { SIZE = 8 * P, BACKED = 3 * P }
+end
 function H.lost()
   local P = require("mmap").PAGESIZE
-  H.LOST.SIZE, H.LOST.BACKED = 8 * P, 3 * P
-  local path = H.tmpfile(("abcdefgh"):rep(H.LOST.SIZE / 8))
+  local path = H.tmpfile(("abcdefgh"):rep(H.idiv(H.LOST.SIZE, 8)))
   local mm = luassert(require("mmap").open(path, "r+"))
   H.truncate(path, 2 * P + 100)
   return mm, path
+end
+
+-- The text of the bus error raised at offset n of a map.
+function H.buserror(n)
+  return H.MSG.bus:format(n)
 end
 
 -- The whole content of a map, read without moving its position.
@@ -336,8 +374,8 @@ function H.oserror(errno, ...)
 end
 
 -- errno values on Linux (the specs run there).
-H.EBADF, H.EACCES, H.EINVAL, H.ENODEV, H.ENOMEM, H.ENOENT, H.EFBIG =
-  9, 13, 22, 19, 12, 2, 27
+H.EPERM, H.ENOENT, H.EBADF, H.EAGAIN, H.ENOMEM, H.EACCES, H.EFAULT, H.ENODEV,
+  H.EINVAL, H.EFBIG = 1, 2, 9, 11, 12, 13, 14, 19, 22, 27
 
 -- The pid of this Lua process (from /proc/self/stat, read by this process).
 function H.pid()
@@ -396,14 +434,17 @@ function H.fdbase()
   return H.fdcount()
 end
 
--- Run a Lua chunk in a second interpreter process that can require "mmap";
--- returns everything it printed, stderr included. `prefix` is shell text run
--- first in the child's shell (a ulimit, say); it must not hold '"'. The
--- child reads MMAP_CPATH (set by make check-asan) from its own environment.
+-- Run a Lua chunk in a second interpreter process that can require "mmap"
+-- and "helper", and has H.finalizer as the local `finalizer`; returns
+-- everything it printed, stderr included. `prefix` is shell text run first
+-- in the child's shell (a ulimit, say); it must not hold '"'. The child
+-- reads MMAP_CPATH (set by make check-asan) from its own environment.
 function H.child(code, prefix, env)
   local script = os.tmpname()  -- removed here: not every spec calls cleanup
   local f = assert(io.open(script, "w"))
   f:write('package.cpath = (os.getenv("MMAP_CPATH") or "./?.so;") .. package.cpath\n',
+          'package.path = "./spec/?.lua;" .. package.path\n',  -- require "helper"
+          ('local finalizer = assert((loadstring or load)(%q))()\n'):format(FINALIZER),
           code)
   f:close()
   local cmd = ('%ssh -c "%sexec %s %s" 2>&1'):format(env or "", prefix or "", H.LUA, script)
@@ -423,5 +464,88 @@ function H.plainchild(code, prefix)
   return H.child(code, prefix, "env -u LD_PRELOAD " ..
     (plain and "MMAP_CPATH='" .. plain .. "' " or "-u MMAP_CPATH "))
 end
+
+--[[ {======================================================
+What the machine allows: each answers nil when the machine has what a test
+needs, else the reason it has not (for H.gate). Probed in child processes,
+so that a limit that kills (SIGXFSZ) kills the probe and not the specs.
+====================================================== ]]
+
+-- Can a sparse file of `size` bytes be made where os.tmpname puts files?
+-- The filesystem must take that size, the file-size limit (ulimit -f) allow
+-- it, and the hole take next to no disk.
+function H.sparse(size)
+  -- (no sanitizer runtime for dd and stat: make check-asan preloads one)
+  local ok, out = H.run(("unset LD_PRELOAD; trap '' XFSZ; f=$(mktemp -p /tmp) || exit 1; "
+    .. "dd if=/dev/zero of=\"$f\" bs=1 count=1 seek=%.0f 2>/dev/null; "
+    .. "stat -c '%%s %%b %%B' \"$f\"; rm -f \"$f\""):format(size - 1))
+  local got, blocks, unit = out:match("^(%d+) (%d+) (%d+)")
+  if not (ok and got) then return "cannot make a temporary file: " .. out end
+  if tonumber(got) ~= size then
+    return ("no sparse file of %.0f bytes here (file-size limit or filesystem)"):format(size)
+  end
+  if tonumber(blocks) * tonumber(unit) > 1024 * 1024 then
+    return "the filesystem of /tmp writes holes out: no sparse files"
+  end
+  return nil
+end
+
+-- Does the address-space limit (ulimit -v) leave room for `size` bytes of
+-- maps besides the interpreter's own (a generous 256 MiB of them)?
+function H.addrspace(size)
+  local _, out = H.run("ulimit -v")
+  local kb = tonumber(out:match("^%s*(%d+)"))
+  if kb and kb * 1024 < size + 256 * 1024 * 1024 then
+    return ("the address-space limit (ulimit -v %d) is too low"):format(kb)
+  end
+  return nil
+end
+
+-- }======================================================
+
+--[[ {======================================================
+Reference implementations, in plain Lua on strings, that the specs compare
+the module with.
+====================================================== ]]
+
+-- find / rfind on the string `s` as on a map holding it at position `pos`
+-- (doc/mmap.md §5): Python's bytes.find clamping of start and stop, negative
+-- ones from the end; the start defaults to `pos`; a start past the end finds
+-- nothing, not even ""; an empty needle is found at the start (find) or the
+-- stop (rfind). The 0-based offset, or nil.
+function H.find(s, reverse, sub, pos, start, stop)
+  local n = #s
+  if start == nil then start = pos end
+  if stop == nil then stop = n end
+  if start < 0 then
+    start = start + n
+    if start < 0 then start = 0 end
+  elseif start > n then
+    return nil
+  end
+  if stop < 0 then
+    stop = stop + n
+    if stop < 0 then stop = 0 end
+  elseif stop > n then
+    stop = n
+  end
+  if stop < start then return nil end
+  if sub == "" then
+    if reverse then return stop end
+    return start
+  end
+  local best
+  local from = start + 1
+  while true do
+    local k = string.find(s, sub, from, true)
+    if k == nil or k - 1 + #sub > stop then break end
+    if not reverse then return k - 1 end
+    best = k - 1
+    from = k + 1
+  end
+  return best
+end
+
+-- }======================================================
 
 return H

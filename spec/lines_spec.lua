@@ -1,4 +1,4 @@
--- lines([fmt]) and topointer() (SPEC 4); readline shares lines' code path.
+-- lines([fmt]) and topointer() (doc/mmap.md §3 and §12); readline shares lines' code path.
 local H = require "helper"
 local mmap = require "mmap"
 

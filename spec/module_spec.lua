@@ -1,4 +1,4 @@
--- The module table: require, _VERSION, mmap.type and the constants (SPEC §2).
+-- The module table: require, _VERSION, mmap.type and the constants (doc/mmap.md §2 and §10).
 local H = require "helper"
 
 describe("the mmap module", function()

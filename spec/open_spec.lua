@@ -1,4 +1,4 @@
--- mmap.open(path [, mode [, length [, offset]]]): SPEC §2 and §7.6.
+-- mmap.open(path [, mode [, length [, offset]]]): doc/mmap.md §2.
 local H = require "helper"
 local mmap = require "mmap"
 
@@ -221,7 +221,7 @@ describe("mmap.open", function()
       assert.are.equal(string.rep("\0", PS + 5), H.slurp(path))
     end)
 
-    -- SPEC §7.6 gives the text for "w+"; for "w+b" the module may name the
+    -- The manual (doc/mmap.md §2) gives the text for "w+"; for "w+b" the module may name the
     -- mode as given ('w+b') or as the mode it is ('w+'): both are accepted.
     local function raises_needlen(...)
       local ok, err = pcall(mmap.open, ...)

@@ -1,4 +1,4 @@
--- pack / unpack (SPEC §4): string.pack formats written into and read from
+-- pack / unpack (doc/mmap.md §12): string.pack formats written into and read from
 -- the map, at 0-based offsets, with alignment reckoned from the start of
 -- the map.
 --
@@ -27,7 +27,6 @@ local string, table, math = string, table, math
 local pcall, error, select, type, tostring, tonumber =
   pcall, error, select, type, tostring, tonumber
 
-local P = mmap.PAGESIZE
 local SEED = 20251125
 local FORMATS = H.VALGRIND and 120 or 2500   -- random formats
 
@@ -155,10 +154,6 @@ end
 -- Calls of the methods are never tail calls (`return values(mm:unpack(...))`,
 -- `return (mm:pack(...))`): see H.values.
 local values = H.values
-
-local function buserror(n)
-  return H.MSG.bus:format(n)
-end
 
 -- {{======================================================
 -- Comparing outcomes
@@ -810,7 +805,7 @@ end)
 -- with the offset of the first byte they needed that the file lost, write
 -- nothing, and the map lives on (as in guard_spec.lua).
 describe("pack and unpack: the bus-error guard", function()
-  local SIZE, BACKED = 8 * P, 3 * P  -- see H.lost
+  local SIZE, BACKED = H.LOST.SIZE, H.LOST.BACKED
   local mm, path
   before_each(function() mm, path = H.lost() end)
   after_each(function()
@@ -842,10 +837,10 @@ describe("pack and unpack: the bus-error guard", function()
       local before = mm:slice(0, BACKED)
       local ok, err = pcall(op, mm)
       assert.is_false(ok)
-      assert.truthy(tostring(err):find(buserror(n), 1, true), tostring(err))
+      assert.truthy(tostring(err):find(H.buserror(n), 1, true), tostring(err))
       ok, err = pcall(op, mm)
       assert.is_false(ok)
-      assert.truthy(tostring(err):find(buserror(n), 1, true), tostring(err))
+      assert.truthy(tostring(err):find(H.buserror(n), 1, true), tostring(err))
       assert.are.equal(before, mm:slice(0, BACKED))
       -- the map survives, and packs and unpacks where the file is
       assert.are.same({ 97, 98, 99, 100, 4 }, { mm:unpack("BBBB") })

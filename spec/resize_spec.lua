@@ -1,5 +1,5 @@
--- resize(newsize) and size(): facts §3.17 and §3.20 as SPEC.md (§3, §7.9) and the
--- decisions settle them: Python's order of checks, "new size out of range" for
+-- resize(newsize) and size() as the manual (doc/mmap.md §7) has them:
+-- Python's order of checks, "new size out of range" for
 -- newsize < 1 before the file is touched, failures as nil, msg, errno leaving
 -- file and map unchanged, the position never clamped, size() of an anonymous map
 -- is its length.
@@ -102,7 +102,7 @@ describe("resize", function()
       assert.are.equal("abcdef", H.slurp(path))
     end)
 
-    it("at an offset: the file becomes offset + newsize (facts §3.17 example)", function()
+    it("at an offset: the file becomes offset + newsize (Python's example)", function()
       local data = pattern(2 * P)
       data = data:sub(1, P) .. "foo" .. data:sub(P + 4)
       local path = H.tmpfile(data)
@@ -213,7 +213,8 @@ describe("resize", function()
     -- A child process with little address space (ulimit -v) can extend the
     -- file (sparse, no memory needed) but cannot remap 1 GiB: resize must
     -- then give the file its old size back and leave the map as it was.
-    it("truncates the file back and keeps the map", function()
+    -- The machine must take a sparse file of 1 GiB (probed).
+    H.gate(H.sparse(1073741824), it, pending)("truncates the file back and keeps the map", function()
       local path = H.tmpfile(("x"):rep(100))
       local code = ([[
         local mmap = require "mmap"

@@ -1,4 +1,4 @@
--- lrexlib searches the map itself (SPEC 4, topointer): its functions take a
+-- lrexlib searches the map itself (doc/mmap.md §12, `mm:topointer`): its functions take a
 -- userdata with a `topointer` method and `__len` as a subject. Needs Debian's
 -- lua-rex-pcre2, which .ci/deps installs.
 local H = require "helper"

@@ -116,7 +116,7 @@ describe("mmap slices", function()
       assert.equals(CONTENT, mm:slice(nil, nil, 1))
     end)
 
-    it("follows Python's examples (facts §3.6)", function()
+    it("follows Python's examples", function()
       local mm = H.anon(CONTENT)
       assert.equals("fedcba9876543210", mm:slice(nil, nil, -1))
       assert.equals("", mm:slice(10, 2))
@@ -372,9 +372,9 @@ describe("mmap slices", function()
       local mm = H.anon(CONTENT)
       H.raises("bad argument #4 to 'setslice' (string expected, got number)",
         function() mm:setslice(0, 1, 1, 5) end)
-      -- 3 arguments with a number third: SPEC reads it as the data (#3, got
-      -- number), decisions.md as the step with the data missing (#4, got no
-      -- value); both are a Lua type error about a string.
+      -- 3 arguments with a number third: read as the data it is #3, got
+      -- number; read as the step with the data missing it is #4, got no
+      -- value; either way a Lua type error about a string.
       H.raises("to 'setslice' (string expected, got",
         function() mm:setslice(0, 1, 5) end)
       H.raises("bad argument #1 to 'setslice' (number expected, got table)",
