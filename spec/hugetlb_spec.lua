@@ -150,21 +150,11 @@ describe("MAP_HUGETLB where /proc cannot be read", function()
   -- close must unmap the whole huge pages it mapped, found without /proc
   -- (a chroot, a container): a child in a private mount namespace hides
   -- /proc under an empty tmpfs, maps and closes huge page maps in turn,
-  -- then needs every page back at once. Needs root (the namespace, and
-  -- two huge pages reserved for the test); elsewhere it is pending.
-  local saved = readfile(NR)
-  local can = saved and tonumber(saved) == 0 and H.run("command -v unshare") and
-              H.run("unshare -m true")
-  if not can then
-    pending("needs root, unshare(1) and no huge pages reserved already")
-    return
-  end
+  -- then needs two pages back at once. Needs two free huge pages, and
+  -- root for the namespace.
+  local NO_NS = not H.run("unshare -m true") and "needs unshare -m (root)" or nil
 
-  it("close gives every huge page back", function()
-    local f = assert(io.open(NR, "w"))
-    f:write("2\n")
-    f:close()
-    local got = tonumber(readfile(NR))
+  H.gate(NO_PAGES or NO_NS, it, pending)("close gives every huge page back", function()
     local flags = H.bor(mmap.MAP_PRIVATE, H.bor(mmap.MAP_ANONYMOUS, mmap.MAP_HUGETLB))
     local script = H.tmpfile(([[
       package.cpath = (os.getenv("MMAP_CPATH") or "./?.so;") .. package.cpath
@@ -177,22 +167,12 @@ describe("MAP_HUGETLB where /proc cannot be read", function()
       a[99], b[99] = 1, 2
       print("both", a[99] + b[99])
     ]]):format(flags))
-    local ok, out = true, ""
-    if got == 2 then
-      -- the plain build: a sanitizer's runtime needs /proc itself
-      local plain = os.getenv("MMAP_PLAIN_CPATH")
-      ok, out = H.run(("env -u LD_PRELOAD unshare -m sh -c " ..
-                       "'mount -t tmpfs none /proc && exec env %s %s %s'")
-                      :format(plain and ('MMAP_CPATH="' .. plain .. '"') or "-u MMAP_CPATH",
-                              H.LUA, script))
-    end
-    f = assert(io.open(NR, "w"))
-    f:write(saved)
-    f:close()
-    if got ~= 2 then
-      pending("the kernel could not reserve two huge pages")
-      return
-    end
+    -- the plain build: a sanitizer's runtime needs /proc itself
+    local plain = os.getenv("MMAP_PLAIN_CPATH")
+    local ok, out = H.run(("env -u LD_PRELOAD unshare -m sh -c " ..
+                           "'mount -t tmpfs none /proc && exec env %s %s %s'")
+                          :format(plain and ('MMAP_CPATH="' .. plain .. '"') or "-u MMAP_CPATH",
+                                  H.LUA, script))
     assert(ok, out)
     assert.are.equal("both\t3\n", out)
   end)
