@@ -146,7 +146,7 @@ check-all:
 lint:
 	luacheck spec examples bench
 
-# Benchmarks: bench/run writes bench/RESULTS.md.
+# Benchmarks: bench/run.py writes bench/RESULTS.md.
 bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ bench/guard.c $(CORE_OBJS)
 
@@ -156,7 +156,7 @@ bench/memsearch: bench/memsearch.c
 
 PYTHON ?= python3
 bench: mmap.so bench/guard bench/memsearch
-	@LUA=$(LUA) PYTHON=$(PYTHON) sh bench/run
+	@LUA=$(LUA) PYTHON=$(PYTHON) $(PYTHON) bench/run.py
 
 # Install what is missing when run as root on Debian; otherwise just say so.
 deps:

@@ -1,4 +1,5 @@
-"""Write the benchmark's input files into the directory given (bench/run).
+"""bench/gen.py DIR [FILE...]: write the benchmark's input files (all of them,
+or the FILEs named) into DIR, for bench/run.py.
 
   log.txt    exactly 1 GiB of access-log lines, as a 4 MiB block of distinct
              lines repeated: 2026-11-25T21:16:55 INFO  request id=12345
@@ -70,14 +71,20 @@ def write(path, block, times):
 
 
 def main():
-    where = sys.argv[1]
+    where, names = sys.argv[1], sys.argv[2:]
+    # Every block is drawn, in this order, even for files not written, so
+    # that a file has the same bytes whichever others are asked for.
     rng = random.Random(20261125)
-    block = log_block(rng)
-    write(os.path.join(where, "log.txt"), block, LOG_SIZE // BLOCK)
-    write(os.path.join(where, "log256.txt"), block, (LOG_SIZE // 4) // BLOCK)
-    write(os.path.join(where, "lines.txt"), line_block(rng),
-          LINES // LINE_BLOCK)
-    write(os.path.join(where, "ints.bin"), rng.randbytes(4 * INTS), 1)
+    log = log_block(rng)
+    files = {"log.txt": (log, LOG_SIZE // BLOCK),
+             "log256.txt": (log, (LOG_SIZE // 4) // BLOCK),
+             "lines.txt": (line_block(rng), LINES // LINE_BLOCK),
+             "ints.bin": (rng.randbytes(4 * INTS), 1)}
+    for name in names or files:
+        if name not in files:
+            sys.exit("gen.py: no file %s (%s)" % (name, " ".join(files)))
+        block, times = files[name]
+        write(os.path.join(where, name), block, times)
 
 
 main()

@@ -6,8 +6,8 @@
 -- WAY "window": the mmap way, 64 MiB at a time, each window's pages given
 --               back with mm:madvise(mmap.MADV_DONTNEED) once scanned (an
 --               idiom that bounds the peak RSS of a read-only map)
--- Prints: CPU seconds, peak RSS (VmHWM) in KiB, the file-backed RSS at the
--- end (RssFile, the map's page-cache pages still mapped) in KiB, and the
+-- Prints: CPU seconds, peak RSS (VmHWM) in MiB, the file-backed RSS at the
+-- end (RssFile, the map's page-cache pages still mapped) in MiB, and the
 -- number of matches.
 package.cpath = "./?.so;" .. package.cpath
 local mmap = require "mmap"
@@ -54,5 +54,5 @@ local t1 = os.clock()
 local hwm, file = status()
 local n = 0
 for _, c in pairs(count) do n = n + c end
-print(string.format("%.6f %d %d %d", t1 - t0, hwm, file, n))
+print(string.format("%.6f %.1f %.1f %d", t1 - t0, hwm / 1024, file / 1024, n))
 assert(keep ~= nil)

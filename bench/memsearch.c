@@ -6,8 +6,8 @@
 ** Maps PATH read-only with MAP_POPULATE (untimed, as the Lua and Python
 ** scripts do), then times one search of the whole map for NEEDLE: glibc's
 ** memchr for a 1-byte needle, memmem otherwise. Prints the process CPU
-** seconds of the search alone; exits 1 if the needle was found (bench/run
-** uses absent needles) and 2 on an error.
+** seconds of the search alone; exits 1 if the needle was found (the
+** benchmark uses absent needles) and 2 on an error.
 */
 #define _GNU_SOURCE  /* memmem, MAP_POPULATE */
 #include <fcntl.h>
