@@ -138,10 +138,11 @@ else
 HOST_LIB = build/host/libmmap.a
 endif
 HOST_OBJS = $(SRCS:src/%.c=build/host/%.o)
-HOST_CONFIG = $(CC) $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(HOST_INCDIR)
+HOST_CFLAGS = $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(HOST_INCDIR)
+HOST_CONFIG = $(CC) $(HOST_CFLAGS)
 
 build/host/%.o: src/%.c $(HDRS) build/host/config
-	$(CC) $(HOST_CONFIG) -c -o $@ $<
+	$(CC) $(HOST_CFLAGS) -c -o $@ $<
 
 build/host/config: FORCE | deps
 	@mkdir -p build/host
