@@ -7,7 +7,7 @@
 #   make check-valgrind  the same specs under valgrind memcheck
 #   make check-asan      the same specs against an ASan+UBSan build
 #   make static          libmmap.a, for C hosts that link the module in
-#   make lint            luacheck on spec/, examples/ and bench/ (.luacheckrc)
+#   make lint            luacheck on spec/, examples/, bench/ and .ci/*.lua (.luacheckrc)
 #   make demo            build, then run an example on a file it creates
 #   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
@@ -194,7 +194,7 @@ check-all:
 	  exit $$status
 
 lint: deps
-	luacheck spec examples bench
+	luacheck spec examples bench .ci/luarocks-test.lua
 
 # Benchmarks: bench/run writes bench/RESULTS.md.
 bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)
