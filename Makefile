@@ -1,19 +1,36 @@
 # lua-mmap: build, test, install.
 #
 #   make                 build mmap.so in this directory
-#   make check           install missing packages (as root), build, run the specs
+#   make module          build $(B)/mmap.so only (what luarocks builds)
+#   make check           build, then run the specs and the C tests
 #   make check-all       make check on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT in turn
 #   make check-valgrind  the same specs under valgrind memcheck
 #   make check-asan      the same specs against an ASan+UBSan build
 #   make static          libmmap.a, for C hosts that link the module in
-#   make lint            luacheck on spec/, examples/ and bench/ (.luacheckrc)
+#   make lint            luacheck on spec/, examples/, bench/ and .ci/*.lua (.luacheckrc)
 #   make demo            build, then run an example on a file it creates
 #   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
+#   make clean           remove what the targets above build
+#
+# Packages (Debian names; .ci/deps checks them before anything compiles, and
+# installs the missing ones, without recommends, when run as root; otherwise
+# it prints the apt-get line and stops). For the default Lua 5.4:
+#   make, static, install   liblua5.4-dev
+#   make demo               lua5.4 liblua5.4-dev
+#   make check, check-asan  lua5.4 liblua5.4-dev lua-busted
+#                           (LUA_VERSION=5.1/5.2/jit: also lua-compat53)
+#   make check-valgrind     the same and valgrind
+#   make bench              lua5.4 liblua5.4-dev python3
+#   make lint               lua-check
+#   sh .ci/rocks            luarocks (needs no make target)
+# Optional, for specs that are pending without them: strace (guard_spec's
+# system-call count), lua-rex-pcre2 (rex_spec). .ci/run installs all of them.
 #
 # LUA_VERSION is 5.1, 5.2, 5.3, 5.4 (the default) or jit (LuaJIT 2.1). Each
 # version builds in build/$(LUA_VERSION)/; ./mmap.so is a copy of the last
-# one built, so that `package.cpath = "./?.so;" .. package.cpath` finds it.
+# one built, so that `package.cpath = "./?.so;" .. package.cpath` finds it
+# (make check-all ends by making it the default version's again).
 # The warning flags are not part of CFLAGS so that `make CFLAGS=...` keeps them.
 
 LUA_VERSION ?= 5.4
@@ -50,10 +67,19 @@ OBJS = $(SRCS:src/%.c=$(B)/%.o)
 HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
        src/mm_search.h src/mm_sys.h
 
-.PHONY: all check check-all check-valgrind check-asan static lint demo bench \
+.PHONY: all module check check-all check-valgrind check-asan static lint demo bench \
         install uninstall clean deps FORCE
 
 all: mmap.so
+
+# The module alone, without the copy here: what luarocks builds (B=build/luarocks).
+module: $(B)/mmap.so
+
+# The packages the goals need (see the top), checked once per make run before
+# anything is compiled: everything that compiles waits for it.
+deps:
+	@LUA='$(LUA)' LUA_INCDIR='$(LUA_INCDIR)' BUSTED='$(BUSTED)' \
+	  sh .ci/deps $(LUA_VERSION) $(or $(MAKECMDGOALS),all)
 
 # A copy, renewed whenever it differs: switching LUA_VERSION must switch it.
 mmap.so: $(B)/mmap.so FORCE
@@ -69,7 +95,7 @@ $(B)/%.o: src/%.c $(HDRS) $(B)/config
 # other flags, as luarocks builds for one version after another), they are
 # compiled again, whatever their dates say.
 CONFIG = $(CC) $(CFLAGS) $(MYCFLAGS)
-$(B)/config: FORCE
+$(B)/config: FORCE | deps
 	@mkdir -p $(B)
 	@echo '$(CONFIG)' | cmp -s - $@ || echo '$(CONFIG)' >$@
 
@@ -77,14 +103,18 @@ $(B)/config: FORCE
 # only the C API of src/lmmap.h stays global, so that the core's names
 # (mm_*, mms_*, mmp_*) can never clash with a host's own.
 API_SYMS = luaopen_mmap lmmap_check lmmap_test
+define LINK_STATIC
+	$(LD) -r -o $(@D)/lmmap.o $^
+	$(OBJCOPY) $(API_SYMS:%=--keep-global-symbol=%) $(@D)/lmmap.o
+	rm -f $@
+	$(AR) rcs $@ $(@D)/lmmap.o
+endef
+
 static: $(B)/libmmap.a
 	@cmp -s $(B)/libmmap.a libmmap.a || cp $(B)/libmmap.a libmmap.a
 
 $(B)/libmmap.a: $(OBJS)
-	$(LD) -r -o $(B)/lmmap.o $(OBJS)
-	$(OBJCOPY) $(API_SYMS:%=--keep-global-symbol=%) $(B)/lmmap.o
-	rm -f $@
-	$(AR) rcs $@ $(B)/lmmap.o
+	$(LINK_STATIC)
 
 CORE_OBJS = $(B)/mm_core.o $(B)/mm_posix.o $(B)/mm_search.o
 
@@ -97,83 +127,110 @@ $(B)/search_test: spec/search_test.c $(B)/mm_search.o src/mm_search.h
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/search_test.c $(B)/mm_search.o
 
 # A C host embedding this Lua: the guard under threads and host signal handlers.
-$(B)/guard_test: spec/guard_test.c
-	@mkdir -p $(B)
+$(B)/guard_test: spec/guard_test.c $(B)/config
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
 
 # The embedding example: Lua 5.4 and libmmap.a linked into one program
-# (luaL_requiref is 5.2+, and the example is written for 5.4).
+# (luaL_requiref is 5.2+, and the example is written for 5.4). A 5.4 build
+# with the system's headers lends it its libmmap.a; any other build leaves
+# build/5.4 alone (another make may be compiling there) and the host gets
+# its own 5.4 objects in build/host.
 HOST = build/host/host
-$(HOST): examples/host/host.c src/lmmap.h FORCE
-	@$(MAKE) --no-print-directory LUA_VERSION=5.4 LUA=lua5.4 \
-	  LUA_INCDIR=/usr/include/lua5.4 LUA_LIB=-llua5.4 build/5.4/libmmap.a
-	@mkdir -p build/host
-	$(CC) $(CFLAGS) $(WARN) -I/usr/include/lua5.4 -Isrc -o $@ examples/host/host.c \
-	  build/5.4/libmmap.a -llua5.4 -lm
+HOST_INCDIR = /usr/include/lua5.4
+ifeq ($(B) $(LUA_INCDIR),build/5.4 $(HOST_INCDIR))
+HOST_LIB = $(B)/libmmap.a
+else
+HOST_LIB = build/host/libmmap.a
+endif
+HOST_OBJS = $(SRCS:src/%.c=build/host/%.o)
+HOST_CFLAGS = $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(HOST_INCDIR)
+HOST_CONFIG = $(CC) $(HOST_CFLAGS)
 
-# The sanitizer build lives apart (build/asan/) so that it never replaces the
-# plain mmap.so; spec/run loads it with libasan preloaded into lua.
+build/host/%.o: src/%.c $(HDRS) build/host/config
+	$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+build/host/config: FORCE | deps
+	@mkdir -p build/host
+	@echo '$(HOST_CONFIG)' | cmp -s - $@ || echo '$(HOST_CONFIG)' >$@
+
+build/host/libmmap.a: $(HOST_OBJS)
+	$(LINK_STATIC)
+
+$(HOST): examples/host/host.c src/lmmap.h $(HOST_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(WARN) -I$(HOST_INCDIR) -Isrc -o $@ examples/host/host.c \
+	  $(HOST_LIB) -llua5.4 -lm
+
+# The sanitizer build lives apart, one per Lua (build/asan-5.4/, ...), so
+# that it never replaces the plain mmap.so; spec/run loads it with libasan
+# preloaded into lua. It follows $(B)/config: other headers, other flags.
 ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=all
-ASAN_DIR = build/asan
+ASAN_DIR = build/asan-$(LUA_VERSION)
 
-$(ASAN_DIR)/mmap.so: $(SRCS) $(HDRS)
-	mkdir -p $(ASAN_DIR)
+$(ASAN_DIR)/mmap.so: $(SRCS) $(HDRS) $(B)/config
+	@mkdir -p $(ASAN_DIR)
 	$(CC) $(ASAN_CFLAGS) $(MYCFLAGS) $(LIBFLAG) $(NODELETE) -o $@ $(SRCS)
 
-$(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_search.c $(HDRS)
-	mkdir -p $(ASAN_DIR)
-	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c src/mm_posix.c \
-	  src/mm_search.c
+$(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_search.c \
+                      $(HDRS) $(B)/config
+	@mkdir -p $(ASAN_DIR)
+	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c \
+	  src/mm_posix.c src/mm_search.c
 
 TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST)
-RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) sh spec/run
+RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) \
+      MMAP_STATIC=$(HOST_LIB) sh spec/run
 
-check: deps mmap.so $(TESTBINS)
+check: mmap.so $(TESTBINS)
 	@$(RUN)
 
-check-asan: deps mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test $(TESTBINS)
+check-asan: mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test $(TESTBINS)
 	@ASAN=$(ASAN_DIR) CC=$(CC) $(RUN)
 
 check-valgrind: mmap.so $(TESTBINS)
 	@VALGRIND=1 $(RUN)
 
-# Every version in turn, each ending with its own line; then the sum.
+# Every version in turn, each ending with its own line; then the sum. Each
+# one replaces ./mmap.so: it is made this make's own again at the end, so
+# that lua5.4 finds a 5.4 build there, and the status is check-all's.
 ALL_VERSIONS = 5.1 5.2 5.3 5.4 jit
 check-all:
-	@sh spec/run-all $(ALL_VERSIONS)
+	@sh spec/run-all $(ALL_VERSIONS); status=$$?; \
+	  $(MAKE) --no-print-directory -s mmap.so >/dev/null || status=1; \
+	  exit $$status
 
-lint:
-	luacheck spec examples bench
+lint: deps
+	luacheck spec examples bench .ci/luarocks-test.lua
 
 # Benchmarks: bench/run.py writes bench/RESULTS.md.
 bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ bench/guard.c $(CORE_OBJS)
 
 # The physical limit of find: glibc memmem/memchr over the same map.
-bench/memsearch: bench/memsearch.c
+bench/memsearch: bench/memsearch.c | deps
 	$(CC) $(CFLAGS) $(WARN) -o $@ bench/memsearch.c
 
 PYTHON ?= python3
 bench: mmap.so bench/guard bench/memsearch
 	@LUA=$(LUA) PYTHON=$(PYTHON) $(PYTHON) bench/run.py
 
-# Install what is missing when run as root on Debian; otherwise just say so.
-deps:
-	@sh .ci/deps $(LUA_VERSION)
-
-demo: deps mmap.so
+demo: mmap.so
 	@LUA=$(LUA) sh examples/demo.sh
 
-install: mmap.so
+# From $(B), not ./mmap.so: `luarocks make` (B=build/luarocks) leaves the
+# copy in this directory as it was.
+install: $(B)/mmap.so
 	mkdir -p $(DESTDIR)$(INST_LIBDIR)
-	cp mmap.so $(DESTDIR)$(INST_LIBDIR)/mmap.so
+	cp $(B)/mmap.so $(DESTDIR)$(INST_LIBDIR)/mmap.so
 
 uninstall:
 	rm -f $(DESTDIR)$(INST_LIBDIR)/mmap.so
 
 FORCE:
 
+# What the targets above make: build/ (every version, the sanitizer builds,
+# the host, luarocks' build/luarocks), the two copies here, bench's programs.
 clean:
-	rm -f mmap.so libmmap.a src/*.o spec/core_test spec/guard_test spec/search_test bench/guard bench/memsearch
 	rm -rf build
+	rm -f mmap.so libmmap.a bench/guard bench/memsearch

@@ -18,8 +18,13 @@ failures are returned as nil, message, errno, as io.open does.
 ]],
    license = "MIT",
    homepage = "https://github.com/lua-mmap/lua-mmap",
+   issues_url = "https://github.com/lua-mmap/lua-mmap/issues",
+   maintainer = "the lua-mmap authors",
    labels = { "mmap", "file", "memory" },
 }
+
+-- Written and tested on Linux only (mremap, MADV_*, the SIGBUS guard).
+supported_platforms = { "linux" }
 
 dependencies = {
    "lua >= 5.1, < 5.5",
@@ -27,7 +32,7 @@ dependencies = {
 
 build = {
    type = "make",
-   build_target = "all",
+   build_target = "module",
    build_variables = {
       CFLAGS = "$(CFLAGS)",
       LIBFLAG = "$(LIBFLAG)",
@@ -46,7 +51,15 @@ build = {
    copy_directories = { "doc", "examples" },
 }
 
+-- `luarocks test` runs the specs with busted on the Lua luarocks was
+-- told about, against the installed module (see .ci/luarocks-test.lua).
+-- A busted from the system (Debian's lua-busted) serves as well: tell
+-- luarocks with rocks_provided = { busted = "2.1.1-1" } in its config.
+test_dependencies = {
+   "busted >= 2.0",
+}
+
 test = {
    type = "command",
-   command = "make check",
+   script = ".ci/luarocks-test.lua",
 }
