@@ -1019,10 +1019,11 @@ static size_t unpackcount (const char *fmt) {
 ** unpack(fmt [, offset]): the values, then the offset after them. The
 ** values are decoded into C first, under one guard: up to PACK_AUTO on the
 ** C stack, more in a userdata of 24 bytes for each value the format gives
-** (not for each character). That memory is bounded by the values returned
-** (one more slot of the Lua stack each), and by a constant, PACK_MAXVALUES
-** of them, when a format asks for more (it raises then) or when the data
-** runs out first (a data error stops it with fewer values).
+** (not for each character), at most PACK_MAXVALUES of them. That memory
+** is bounded by a constant always (24 MB with a stack of a million slots),
+** and by the values returned whenever unpack succeeds (each takes a slot
+** of the Lua stack as well); a call that fails part way has had room for
+** the values after the failure too.
 */
 static int m_unpack (lua_State *L) {
   mm_map *m = tomap(L);
@@ -1037,7 +1038,7 @@ static int m_unpack (lua_State *L) {
   off = unpackoffset(L, m, given);
   if (mmp_single(fmt, &o))
     return unpackint(L, m, off, &o);
-  /* an option takes a character at least: count only longer formats */
+  /* an option takes a character at least: short formats fit autovals */
   if (flen > PACK_AUTO && (want = unpackcount(fmt)) > PACK_AUTO) {
     cap = want;
     vals = (mmp_value *)lua_newuserdatauv(L, cap * sizeof *vals, 0);
