@@ -646,6 +646,24 @@ describe("pack", function()
     assert.are.equal(("."):rep(20), H.all(small))
   end)
 
+  it("writes formats of about as many items as it holds at once, and twice that, as string.pack does", function()
+    -- 32 items are kept on the C stack; longer formats are written in
+    -- batches of 32: every count around those edges, with padding and
+    -- spaces (which are no items) among them
+    for _, count in ipairs({ 1, 30, 31, 32, 33, 34, 63, 64, 65, 96, 97 }) do
+      local parts, vals = {}, {}
+      for i = 1, count do
+        parts[i] = (i % 3 == 0) and "<i2 x" or (i % 3 == 1) and "  B" or ">s1"
+        vals[i] = (i % 3 == 2) and ("s" .. i) or i
+      end
+      local fmt = table.concat(parts, " ")
+      local want = spack("!2 x " .. fmt, unpack(vals, 1, count)):sub(2)
+      local mm = H.anon(("#"):rep(#want + 2))
+      assert.are.equal(#want + 1, mm:pack("!2 " .. fmt, 1, unpack(vals, 1, count)))
+      assert.are.equal("#" .. want .. "#", H.all(mm), count)
+    end
+  end)
+
   it("writes and reads long strings", function()
     local big = randbytes(100000)
     local mm = H.anon(("\0"):rep(100008))

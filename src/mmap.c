@@ -1073,13 +1073,17 @@ static void packvalue (lua_State *L, int arg, mmp_item *it) {
 /*
 ** pack's first pass: read the format, take and check every value as
 ** string.pack does (raising its errors) and count the bytes from offset
-** off, keeping nothing. Alignment is reckoned from off even when it is out
-** of the map, which the caller checks afterwards.
+** off. Alignment is reckoned from off even when it is out of the map,
+** which the caller checks afterwards. *n counts the items that have bytes;
+** the first PACK_AUTO of them are kept in items (with pointers to their
+** strings, which stay on the stack), so that a short format, the common
+** case, needs no second pass. Nothing else is kept.
 */
-static uint64_t packmeasure (lua_State *L, const char *fmt, int64_t off) {
+static uint64_t packmeasure (lua_State *L, const char *fmt, int64_t off,
+                             mmp_item *items, size_t *n) {
   mmp_format f;
   mmp_item it;
-  uint64_t total = 0;
+  uint64_t total = 0, before;
   int arg = 3, st, detail = 0;
   mmp_init(&f, fmt);
   for (;;) {
@@ -1087,26 +1091,28 @@ static uint64_t packmeasure (lua_State *L, const char *fmt, int64_t off) {
     if (st != MM_OK) packfailure(L, st, detail, 2);
     if (it.opt.kind == MMP_END) return total;
     if (HASVALUE(it.opt.kind)) packvalue(L, ++arg, &it);
+    before = total;
     if ((st = mmp_measure(&it, &total)) != MM_OK) packfailure(L, st, 0, arg);
+    if (total != before && (*n)++ < PACK_AUTO) items[*n - 1] = it;
   }
 }
 
 
 /*
-** pack's second pass, once everything is checked and fits: read the format
-** again and write the items that have bytes in batches of PACK_AUTO, held
-** on the C stack, so that the memory used is the same for any format. The
-** values are taken again from the same arguments, as the first pass left
-** them (lua_tolstring made a number packed as a string a string in its
-** slot): the same options come at the same offsets with the same values,
-** and nothing can fail or raise. Taking them allocates nothing and runs no
-** Lua code, so no finalizer can close or resize the map between batches;
-** and no Lua API is called while a batch is armed (mm_pack). The first
-** batch reads every page of the whole range before it writes anything.
+** pack's second pass, for a format of more than PACK_AUTO items, once
+** everything is checked and fits: read the format again and write the
+** items in batches of PACK_AUTO in items, so that the memory used is the
+** same for any format. The values are taken again from the same
+** arguments, as the first pass left them (lua_tolstring made a number
+** packed as a string a string in its slot): the same options come at the
+** same offsets with the same values, and nothing can fail or raise.
+** Taking them allocates nothing and runs no Lua code, so no finalizer can
+** close or resize the map between batches; and no Lua API is called while
+** a batch is armed (mm_pack). The first batch reads every page of the
+** whole range before it writes anything.
 */
 static int packwrite (lua_State *L, mm_map *m, const char *fmt, size_t off,
-                      size_t total) {
-  mmp_item items[PACK_AUTO];
+                      size_t total, mmp_item *items) {
   mmp_format f;
   uint64_t pos = off, before;
   size_t start = off, probe = total, n = 0;
@@ -1145,17 +1151,22 @@ static int m_pack (lua_State *L) {
   mm_map *m = tomap(L);
   const char *fmt = luaL_checkstring(L, 2);
   int64_t off = (int64_t)luaL_checkinteger(L, 3);
+  mmp_item items[PACK_AUTO];
+  size_t n = 0;
   uint64_t total;
   int st;
   if (off < 0) off += (int64_t)m->size;  /* may stay negative: checked last */
   lua_pushnil(L);  /* as string.pack: a missing value reads as nil */
-  total = packmeasure(L, fmt, off);
+  total = packmeasure(L, fmt, off, items, &n);
   if (m->data == NULL) return failure(L, MM_ECLOSED);  /* by a finalizer */
   writable(L, m);
   if (off < 0 || (uint64_t)off > m->size || total > m->size - (size_t)off)
     return failure(L, MM_EDATA);
-  if ((st = packwrite(L, m, fmt, (size_t)off, (size_t)total)) != MM_OK)
-    return failure(L, st);
+  if (n <= PACK_AUTO)  /* all kept: one batch */
+    st = mm_pack(m, (size_t)off, items, n, (size_t)total, (size_t)total);
+  else
+    st = packwrite(L, m, fmt, (size_t)off, (size_t)total, items);
+  if (st != MM_OK) return failure(L, st);
   lua_pushinteger(L, (lua_Integer)off + (lua_Integer)total);
   return 1;
 }
