@@ -10,14 +10,15 @@
 ** Unpacking is one call, mm_unpack, which parses and decodes the whole
 ** format under one arming of the bus-error guard and hands back C values;
 ** strings come back as (offset, length) in the map, for the caller to copy
-** out with mm_copyout. Packing reads the format twice and keeps nothing
-** between the readings, so that its memory does not grow with the format.
-** First the caller takes each option from mmp_next, fills in its value,
-** and has mmp_measure check the value and count its bytes. Only when all
-** of that succeeded, and the total fits, does it read the format and the
-** values again and hand the items to mm_pack in batches of a fixed size;
-** the first batch reads every page of the whole range before its first
-** write, so that a page the file lost faults while nothing has changed.
+** out with mm_copyout. Packing keeps no more than a fixed number of items,
+** so that its memory does not grow with the format. First the caller takes
+** each option from mmp_next, fills in its value, and has mmp_measure check
+** the value and count its bytes. Only when all of that succeeded, and the
+** total fits, does it hand the items to mm_pack: those it kept, when that
+** was all of them, else all of them again, read anew from the format and
+** the values, in batches of that fixed size. The first batch reads every
+** page of the whole range before its first write, so that a page the file
+** lost faults while nothing has changed.
 **
 ** The codes below extend mm_status (mm_core.h); mmp_message gives each its
 ** text, with a %c or %d for the detail that comes with it.
