@@ -155,6 +155,20 @@ end
 -- `return (mm:pack(...))`): see H.values.
 local values = H.values
 
+-- The memory (KiB) Lua accounts for while fn runs, with the collector
+-- stopped so that nothing fn made is freed before it is counted; then what
+-- fn returned.
+local function growth(fn)
+  collectgarbage()
+  collectgarbage("stop")
+  local before = collectgarbage("count")
+  local r = H.pack(pcall(fn))
+  local grown = collectgarbage("count") - before
+  collectgarbage("restart")
+  assert(r[1], r[2])
+  return grown, unpack(r, 2, r.n)
+end
+
 -- {{======================================================
 -- Comparing outcomes
 
@@ -627,6 +641,24 @@ describe("pack", function()
     assert.are.equal(("."):rep(20), H.all(small))
   end)
 
+  it("writes formats of about as many items as it holds at once, and twice that, as string.pack does", function()
+    -- 32 items are kept on the C stack; longer formats are written in
+    -- batches of 32: every count around those edges, with padding and
+    -- spaces (which are no items) among them
+    for _, count in ipairs({ 1, 30, 31, 32, 33, 34, 63, 64, 65, 96, 97 }) do
+      local parts, vals = {}, {}
+      for i = 1, count do
+        parts[i] = (i % 3 == 0) and "<i2 x" or (i % 3 == 1) and "  B" or ">s1"
+        vals[i] = (i % 3 == 2) and ("s" .. i) or i
+      end
+      local fmt = table.concat(parts, " ")
+      local want = spack("!2 x " .. fmt, unpack(vals, 1, count)):sub(2)
+      local mm = H.anon(("#"):rep(#want + 2))
+      assert.are.equal(#want + 1, mm:pack("!2 " .. fmt, 1, unpack(vals, 1, count)))
+      assert.are.equal("#" .. want .. "#", H.all(mm), count)
+    end
+  end)
+
   it("writes and reads long strings", function()
     local big = randbytes(100000)
     local mm = H.anon(("\0"):rep(100008))
@@ -658,6 +690,48 @@ describe("pack", function()
     for k in pairs(outcomes) do
       assert.truthy(k == "ok" or k == H.MSG.closed, k)
     end
+  end)
+
+  -- A format of any length costs a bounded amount of memory: nothing is
+  -- kept for a character that gives no value, nor for one that does.
+  it("uses no memory that grows with the format: spaces", function()
+    local spaces = (" "):rep(2 ^ 21)
+    local mm = H.anon("abc")
+    local mine, off = growth(function() return mm:pack(spaces, 1) end)
+    local theirs = growth(function() return spack(spaces) end)
+    assert.are.equal(1, off)
+    assert.is_true(mine < 1024, ("mm:pack grew by %.0f KiB"):format(mine))
+    assert.is_true(mine < theirs + 1024,
+                   ("mm:pack grew by %.0f KiB, string.pack by %.0f"):format(mine, theirs))
+    assert.are.equal("abc", H.all(mm))
+  end)
+
+  it("uses no memory that grows with the format: padding, where string.pack makes a string as long", function()
+    local n = 2 ^ 20
+    local fmt = ("x"):rep(n)
+    local mm = H.anon(("\170"):rep(n))
+    local mine, off = growth(function() return mm:pack(fmt, 0) end)
+    local theirs, want = growth(function() return spack(fmt) end)
+    assert.are.equal(n, off)
+    assert.is_true(mine < 1024, ("mm:pack grew by %.0f KiB"):format(mine))
+    assert.is_true(theirs >= n / 1024 and mine < theirs,
+                   ("mm:pack grew by %.0f KiB, string.pack by %.0f"):format(mine, theirs))
+    assert.are.equal(want, H.all(mm))
+  end)
+
+  it("uses no memory that grows with the format: many values among spaces, written in order", function()
+    local many = 7000  -- below the 8000 values a C function takes on 5.1
+    local fmt = ("B" .. (" "):rep(127)):rep(many)
+    local vals = {}
+    for i = 1, many do vals[i] = (i * 7) % 256 end
+    local mm = H.anon(("."):rep(many + 2))
+    local mine, off = growth(function() return mm:pack(fmt, 1, unpack(vals, 1, many)) end)
+    local theirs, want = growth(function() return spack(fmt, unpack(vals, 1, many)) end)
+    assert.are.equal(many + 1, off)
+    assert.is_true(mine < 1024, ("mm:pack grew by %.0f KiB"):format(mine))
+    assert.is_true(mine < theirs + 1024,
+                   ("mm:pack grew by %.0f KiB, string.pack by %.0f"):format(mine, theirs))
+    assert.are.equal("." .. want .. ".", H.all(mm))
   end)
 
   it("does not move the position", function()
@@ -728,6 +802,17 @@ describe("unpack", function()
     H.raises("integral size (17) out of limits [1,16]", function() return (mm:unpack("i17")) end)
     H.raises("bad argument #1 to 'unpack' (invalid next option for option 'X')",
              function() return (mm:unpack("Xc1")) end)
+  end)
+
+  it("uses no memory for a long format of spaces", function()
+    local fmt = (" "):rep(2 ^ 21) .. "<i2"
+    local mm = H.anon("\5\1")
+    local mine, v, off = growth(function() return mm:unpack(fmt) end)
+    local theirs = growth(function() return sunpack(fmt, "\5\1") end)
+    assert.are.same({ 261, 2 }, { v, off })
+    assert.is_true(mine < 1024, ("mm:unpack grew by %.0f KiB"):format(mine))
+    assert.is_true(mine < theirs + 1024,
+                   ("mm:unpack grew by %.0f KiB, string.unpack by %.0f"):format(mine, theirs))
   end)
 
   it("returns as many values as string.unpack, and fails past the stack's limit as it does", function()
@@ -806,6 +891,8 @@ end)
 -- nothing, and the map lives on (as in guard_spec.lua).
 describe("pack and unpack: the bus-error guard", function()
   local SIZE, BACKED = H.LOST.SIZE, H.LOST.BACKED
+  local hundred = {}
+  for i = 1, 100 do hundred[i] = i end
   local mm, path
   before_each(function() mm, path = H.lost() end)
   after_each(function()
@@ -829,6 +916,10 @@ describe("pack and unpack: the bus-error guard", function()
     { "pack across the end of the backing",
       function(m) return m:pack("<i4 i4", BACKED - 4, 1, 2) end, BACKED },
     { "pack of a long string", function(m) return m:pack("s", BACKED - 100, ("y"):rep(500)) end, BACKED },
+    -- written in batches: the lost page is under a later one, and the
+    -- first one must not have been written
+    { "pack of many items, the lost page under a later batch",
+      function(m) return m:pack(("<i4"):rep(100), BACKED - 200, unpack(hundred)) end, BACKED },
   }
 
   for _, c in ipairs(cases) do

@@ -588,19 +588,20 @@ static unsigned char *encode (unsigned char *p, const mmp_item *it) {
 
 
 /*
-** Every page of the range is read once before the first byte is written,
-** so that a page the file has lost faults while nothing has changed. (A
-** hole that a full disk cannot back still reads, and faults only on the
-** write, part way; a map that cannot be read is not probed.) Runs armed.
+** The probe bytes from at are read, a byte a page, before the first byte is
+** written, so that a page the file has lost faults while nothing has
+** changed. (A hole that a full disk cannot back still reads, and faults
+** only on the write, part way; a map that cannot be read is not probed.)
+** Runs armed.
 */
 OUT_OF_LINE
 static void pack_all (mm_map *m, size_t at, const mmp_item *items,
-                      size_t n, size_t total) {
+                      size_t n, size_t probe) {
   size_t page = mms_pagesize(), q, i;
   unsigned char *p = m->data + at;
   volatile unsigned char sink = 0;
   if (mm_readable(m))  /* a write-only page may not be readable */
-    for (q = at; q < at + total; q += page - q % page)
+    for (q = at; q < at + probe; q += page - q % page)
       sink = m->data[q];
   (void)sink;
   for (i = 0; i < n; i++)
@@ -609,12 +610,13 @@ static void pack_all (mm_map *m, size_t at, const mmp_item *items,
 
 
 int mm_pack (mm_map *m, size_t at, const mmp_item *items, size_t n,
-             size_t total) {
+             size_t bytes, size_t probe) {
   mms_guard g;
-  if (total == 0) return MM_OK;
+  size_t hi = at + (probe > bytes ? probe : bytes);
+  if (hi == at) return MM_OK;  /* nothing to read or write */
   MMS_ARM(g, m->data, m->data + m->size);
-  if (MMS_FAULTED(g)) return mm_bus_error(m, at, at + total);
-  pack_all(m, at, items, n, total);
+  if (MMS_FAULTED(g)) return mm_bus_error(m, at, hi);
+  pack_all(m, at, items, n, probe);
   MMS_DISARM();
   return MM_OK;
 }

@@ -10,10 +10,15 @@
 ** Unpacking is one call, mm_unpack, which parses and decodes the whole
 ** format under one arming of the bus-error guard and hands back C values;
 ** strings come back as (offset, length) in the map, for the caller to copy
-** out with mm_copyout. Packing is three steps: the caller takes each
-** option from mmp_next, fills in its value, and has mmp_measure check the
-** value and count its bytes; only when all of that succeeded, and the total
-** fits, does mm_pack write, again under one arming of the guard.
+** out with mm_copyout. Packing keeps no more than a fixed number of items,
+** so that its memory does not grow with the format. First the caller takes
+** each option from mmp_next, fills in its value, and has mmp_measure check
+** the value and count its bytes. Only when all of that succeeded, and the
+** total fits, does it hand the items to mm_pack: those it kept, when that
+** was all of them, else all of them again, read anew from the format and
+** the values, in batches of that fixed size. The first batch reads every
+** page of the whole range before its first write, so that a page the file
+** lost faults while nothing has changed.
 **
 ** The codes below extend mm_status (mm_core.h); mmp_message gives each its
 ** text, with a %c or %d for the detail that comes with it.
@@ -148,10 +153,16 @@ int mm_unpack_int(const mm_map *m, size_t at, const mmp_option *o,
 /* Check an item's value and add its bytes, padding included, to *total. */
 int mmp_measure(const mmp_item *it, uint64_t *total);
 
-/* Write n measured items, total bytes in all, at offset at (the caller
-   checked that they fit): MM_OK, or MM_EBUS with nothing written unless
-   the file lost a page only on the write (a full disk under a hole). */
+/*
+** Write n measured items, which span bytes bytes, at offset at (the caller
+** checked that they fit). When probe is not 0, every page of the probe
+** bytes from at is read first, before anything is written: the first batch
+** of a pack passes the total, so that a page the file lost faults while
+** nothing has changed. Returns MM_OK, or MM_EBUS with nothing of this
+** batch written unless the file lost a page only on the write (a full disk
+** under a hole) or after the probe.
+*/
 int mm_pack(mm_map *m, size_t at, const mmp_item *items, size_t n,
-            size_t total);
+            size_t bytes, size_t probe);
 
 #endif

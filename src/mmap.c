@@ -921,6 +921,8 @@ static int m_gmatch (lua_State *L) {
 ** Alignment is reckoned from the start of the map. unpack decodes under
 ** one guard and copies strings out afterwards; pack takes and checks every
 ** value first, and writes nothing unless all of them are good and fit.
+** Neither keeps anything for a character of the format that gives no
+** value: a long format of spaces or padding costs no memory.
 ** =======================================================
 */
 
@@ -931,6 +933,9 @@ typedef char pack_sizes_agree[(sizeof(lua_Integer) == sizeof(int64_t) &&
                                sizeof(lua_Number) == sizeof(double)) ? 1 : -1];
 
 #define PACK_AUTO 32  /* items or values held on the C stack */
+
+/* Does an option of this kind take a value (pack) or give one (unpack)? */
+#define HASVALUE(kind) ((kind) >= MMP_INT && (kind) <= MMP_ZSTR)
 
 #ifdef LUAI_MAXSTACK
 #define PACK_MAXVALUES LUAI_MAXSTACK  /* more could never be returned */
@@ -991,10 +996,38 @@ static size_t unpackoffset (lua_State *L, const mm_map *m, int64_t off) {
 }
 
 
-/* unpack(fmt [, offset]): the values, then the offset after them. */
+/*
+** How many values fmt gives, counted up to its first format error (where
+** unpacking stops too) and up to PACK_MAXVALUES (one more raises "too many
+** results"): the room unpack makes for them. The options do not depend on
+** the offset, only their padding does, so 0 stands for it.
+*/
+static size_t unpackcount (const char *fmt) {
+  mmp_format f;
+  mmp_option o;
+  size_t n = 0;
+  int detail;
+  mmp_init(&f, fmt);
+  while (n < PACK_MAXVALUES && mmp_next(&f, 0, &o, &detail) == MM_OK &&
+         o.kind != MMP_END)
+    n += HASVALUE(o.kind);
+  return n;
+}
+
+
+/*
+** unpack(fmt [, offset]): the values, then the offset after them. The
+** values are decoded into C first, under one guard: up to PACK_AUTO on the
+** C stack, more in a userdata of 24 bytes for each value the format gives
+** (not for each character), at most PACK_MAXVALUES of them. That memory
+** is bounded by a constant always (24 MB with a stack of a million slots),
+** and by the values returned whenever unpack succeeds (each takes a slot
+** of the Lua stack as well); a call that fails part way has had room for
+** the values after the failure too.
+*/
 static int m_unpack (lua_State *L) {
   mm_map *m = tomap(L);
-  size_t flen, cap = PACK_AUTO, off, i;
+  size_t flen, cap = PACK_AUTO, off, i, want;
   const char *fmt = luaL_checklstring(L, 2, &flen);
   int64_t given = (int64_t)luaL_optinteger(L, 3, 0);
   mmp_value autovals[PACK_AUTO], *vals = autovals;
@@ -1005,8 +1038,9 @@ static int m_unpack (lua_State *L) {
   off = unpackoffset(L, m, given);
   if (mmp_single(fmt, &o))
     return unpackint(L, m, off, &o);
-  if (flen > PACK_AUTO) {  /* an option takes a character at least */
-    cap = flen < PACK_MAXVALUES ? flen : PACK_MAXVALUES;
+  /* an option takes a character at least: short formats fit autovals */
+  if (flen > PACK_AUTO && (want = unpackcount(fmt)) > PACK_AUTO) {
+    cap = want;
     vals = (mmp_value *)lua_newuserdatauv(L, cap * sizeof *vals, 0);
     if (m->data == NULL) return failure(L, MM_ECLOSED);  /* a finalizer */
     off = unpackoffset(L, m, given);
@@ -1037,45 +1071,102 @@ static void packvalue (lua_State *L, int arg, mmp_item *it) {
 
 
 /*
+** pack's first pass: read the format, take and check every value as
+** string.pack does (raising its errors) and count the bytes from offset
+** off. Alignment is reckoned from off even when it is out of the map,
+** which the caller checks afterwards. *n counts the items that have bytes;
+** the first PACK_AUTO of them are kept in items (with pointers to their
+** strings, which stay on the stack), so that a short format, the common
+** case, needs no second pass. Nothing else is kept.
+*/
+static uint64_t packmeasure (lua_State *L, const char *fmt, int64_t off,
+                             mmp_item *items, size_t *n) {
+  mmp_format f;
+  mmp_item it;
+  uint64_t total = 0, before;
+  int arg = 3, st, detail = 0;
+  mmp_init(&f, fmt);
+  for (;;) {
+    st = mmp_next(&f, (uint64_t)off + total, &it.opt, &detail);
+    if (st != MM_OK) packfailure(L, st, detail, 2);
+    if (it.opt.kind == MMP_END) return total;
+    if (HASVALUE(it.opt.kind)) packvalue(L, ++arg, &it);
+    before = total;
+    if ((st = mmp_measure(&it, &total)) != MM_OK) packfailure(L, st, 0, arg);
+    if (total != before && (*n)++ < PACK_AUTO) items[*n - 1] = it;
+  }
+}
+
+
+/*
+** pack's second pass, for a format of more than PACK_AUTO items, once
+** everything is checked and fits: read the format again and write the
+** items in batches of PACK_AUTO in items, so that the memory used is the
+** same for any format. The values are taken again from the same
+** arguments, as the first pass left them (lua_tolstring made a number
+** packed as a string a string in its slot): the same options come at the
+** same offsets with the same values, and nothing can fail or raise.
+** Taking them allocates nothing and runs no Lua code, so no finalizer can
+** close or resize the map between batches; and no Lua API is called while
+** a batch is armed (mm_pack). The first batch reads every page of the
+** whole range before it writes anything.
+*/
+static int packwrite (lua_State *L, mm_map *m, const char *fmt, size_t off,
+                      size_t total, mmp_item *items) {
+  mmp_format f;
+  uint64_t pos = off, before;
+  size_t start = off, probe = total, n = 0;
+  int arg = 3, st, detail;
+  mmp_init(&f, fmt);
+  for (;;) {
+    mmp_item *it = &items[n];
+    if (mmp_next(&f, pos, &it->opt, &detail) != MM_OK  /* never: pass 1 */
+        || it->opt.kind == MMP_END)
+      break;
+    if (HASVALUE(it->opt.kind)) packvalue(L, ++arg, it);
+    before = pos;
+    mmp_measure(it, &pos);  /* MM_OK: pass 1 measured this very item */
+    if (pos != before && ++n == PACK_AUTO) {
+      st = mm_pack(m, start, items, n, (size_t)pos - start, probe);
+      if (st != MM_OK) return st;
+      start = (size_t)pos;
+      probe = 0;
+      n = 0;
+    }
+  }
+  return mm_pack(m, start, items, n, (size_t)pos - start, probe);
+}
+
+
+/*
 ** pack(fmt, offset, ...): write the values at offset (negative: from the
 ** end); returns the offset after them. Checks come in the project's order:
 ** the arguments (format and values, as string.pack checks them), then
-** read-only, then "data out of range" when the bytes do not all fit. The
-** items that write bytes are kept (one per format character at most) with
-** pointers to their strings, which stay on the stack until the write.
+** closed (by a finalizer the first pass ran), read-only, then "data out
+** of range" when the bytes do not all fit. Only then is anything written.
+** The memory used is bounded by a constant whatever the format's length
+** (numbers packed as strings are made strings, as string.pack makes them).
 */
 static int m_pack (lua_State *L) {
   mm_map *m = tomap(L);
-  size_t flen, n = 0;
-  const char *fmt = luaL_checklstring(L, 2, &flen);
+  const char *fmt = luaL_checkstring(L, 2);
   int64_t off = (int64_t)luaL_checkinteger(L, 3);
-  mmp_item autoitems[PACK_AUTO], *items = autoitems;
-  mmp_format f;
-  uint64_t total = 0, before;
-  int arg = 3, st, detail = 0;
+  mmp_item items[PACK_AUTO];
+  size_t n = 0;
+  uint64_t total;
+  int st;
   if (off < 0) off += (int64_t)m->size;  /* may stay negative: checked last */
   lua_pushnil(L);  /* as string.pack: a missing value reads as nil */
-  if (flen > PACK_AUTO)
-    items = (mmp_item *)lua_newuserdatauv(L, flen * sizeof *items, 0);
-  mmp_init(&f, fmt);
-  for (;;) {
-    mmp_item it;
-    st = mmp_next(&f, (uint64_t)off + total, &it.opt, &detail);
-    if (st != MM_OK) return packfailure(L, st, detail, 2);
-    if (it.opt.kind == MMP_END) break;
-    if (it.opt.kind >= MMP_INT && it.opt.kind <= MMP_ZSTR)
-      packvalue(L, ++arg, &it);
-    before = total;
-    if ((st = mmp_measure(&it, &total)) != MM_OK)
-      return packfailure(L, st, 0, arg);
-    if (total != before) items[n++] = it;
-  }
+  total = packmeasure(L, fmt, off, items, &n);
   if (m->data == NULL) return failure(L, MM_ECLOSED);  /* by a finalizer */
   writable(L, m);
   if (off < 0 || (uint64_t)off > m->size || total > m->size - (size_t)off)
     return failure(L, MM_EDATA);
-  if ((st = mm_pack(m, (size_t)off, items, n, (size_t)total)) != MM_OK)
-    return failure(L, st);
+  if (n <= PACK_AUTO)  /* all kept: one batch */
+    st = mm_pack(m, (size_t)off, items, n, (size_t)total, (size_t)total);
+  else
+    st = packwrite(L, m, fmt, (size_t)off, (size_t)total, items);
+  if (st != MM_OK) return failure(L, st);
   lua_pushinteger(L, (lua_Integer)off + (lua_Integer)total);
   return 1;
 }
