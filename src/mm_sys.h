@@ -39,7 +39,13 @@ int mms_filefd(FILE *f);                 /* flush a stdio stream, give its fd */
 void *mms_map(size_t len, int prot, int flags, int fd, int64_t offset);
 int mms_flags_ok(int flags);          /* 0: flags no map object can honour */
 int mms_unmap(void *addr, size_t len);
-void *mms_remap(void *addr, size_t oldlen, size_t newlen);
+/* The map [addr, addr + oldlen), made by mms_map(oldlen, prot, flags, fd,
+   offset), to newlen bytes: the address may move; on failure it is as it
+   was. Where the system cannot move a map's pages, a larger map is a new
+   one (a private map's bytes copied into it; ENOTSUP for shared anonymous
+   memory, which a new map would not share with forked children). */
+void *mms_remap(void *addr, size_t oldlen, size_t newlen, int prot, int flags,
+                int fd, int64_t offset);
 int mms_sync(void *addr, size_t len, int flags);
 int mms_advise(void *addr, size_t len, int advice);
 int mms_advice_discards(int advice);  /* 1: it changes the file's bytes */
