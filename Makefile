@@ -161,6 +161,17 @@ $(B)/search_test: spec/search_test.c $(B)/mm_search.o src/mm_search.h
 $(B)/guard_test: spec/guard_test.c $(B)/config
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
 
+# The self-pinning that stands in for -z nodelete where the linker lacks it
+# (macOS): a build with MMS_PIN_SELF and no -z nodelete, and a host that
+# checks that it outlives lua_close. Built unoptimised: it is only loaded.
+$(B)/pin/mmap.so: $(SRCS) $(HDRS) $(B)/config
+	@mkdir -p $(@D)
+	$(CC) -O0 $(MYCFLAGS) -DMMS_PIN_SELF=1 $(LIBFLAG) -o $@ $(SRCS)
+
+$(B)/pin_test: spec/pin_test.c $(B)/pin/mmap.so
+	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -DPIN_SO='"$(B)/pin/mmap.so"' \
+	  -o $@ spec/pin_test.c $(LUA_LIB) -ldl -lm
+
 # The embedding example: Lua 5.4 and libmmap.a linked into one program
 # (luaL_requiref is 5.2+, and the example is written for 5.4). A 5.4 build
 # with the system's headers lends it its libmmap.a; any other build leaves
@@ -209,7 +220,10 @@ $(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_sear
 	$(CC) $(ASAN_CFLAGS) $(WARN) $(POSIX_CFLAGS) -Isrc -o $@ spec/core_test.c src/mm_core.c \
 	  src/mm_posix.c src/mm_search.c
 
-TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST)
+# (no pin_test for POSIX_ONLY: a library finds its own path with dladdr,
+# an extension)
+TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST) \
+           $(if $(filter 1,$(POSIX_ONLY)),,$(B)/pin_test)
 RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) \
       MMAP_STATIC=$(HOST_LIB) MMAP_POSIX_ONLY=$(POSIX_ONLY) sh spec/run
 

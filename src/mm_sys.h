@@ -71,6 +71,12 @@ size_t mms_mapsize(size_t len, int flags);
 **   ... touch the memory (memcpy, memchr, a byte) ...
 **   MMS_DISARM();
 **
+** Some systems report a lost page as SIGSEGV instead: a SIGSEGV inside the
+** armed range is caught the same way. What follows says SIGBUS; it holds
+** for each of the two signals, each with its own records (the disposition
+** found at the latest and at the first install), and mms_busmask's
+** "blocked" means that the host blocks either one.
+**
 ** Arming stores a pointer to the frame's guard in a thread-local variable;
 ** MMS_FAULTED is sigsetjmp(env, 0): it saves registers only, no signal mask,
 ** so entering and leaving a guard makes no system call. The handler, run on
