@@ -12,6 +12,18 @@
 #   make bench           run bench/ and write bench/RESULTS.md
 #   make install         PREFIX, DESTDIR, LUA_VERSION (or INST_LIBDIR) choose where
 #   make clean           remove what the targets above build
+#   make check POSIX_ONLY=1   the same suite against the portable layer alone
+#                        (see "Platforms" below), built in build/posix-$(LUA_VERSION)/
+#
+# Platforms: Linux (everything is tested there); other POSIX systems with a
+# C99 compiler, GNU make and Lua: the BSDs and other ELF systems link as
+# Linux does (-shared -Wl,-z,nodelete); macOS (uname Darwin) links a Lua
+# module as -bundle -undefined dynamic_lookup and its linker has no
+# -z nodelete, so the library pins itself at its first map (MMS_PIN_SELF in
+# src/mm_posix.c). Elsewhere set LIBFLAG and NODELETE (an empty NODELETE
+# turns MMS_PIN_SELF on). Only Linux is tested; POSIX_ONLY=1 builds with
+# -D_POSIX_C_SOURCE=200809L, which hides every Linux and glibc extension
+# from the headers, and runs the suite against that build on Linux.
 #
 # Packages (Debian names; .ci/deps checks them before anything compiles, and
 # installs the missing ones, without recommends, when run as root; otherwise
@@ -48,18 +60,37 @@ endif
 PREFIX      ?= /usr/local
 INST_LIBDIR ?= $(PREFIX)/lib/lua/$(LUA_ABI)
 BUSTED      ?= /usr/bin/busted
+ifeq ($(POSIX_ONLY),1)
+B           ?= build/posix-$(LUA_VERSION)
+HOSTB       ?= build/posix-host
+POSIX_CFLAGS = -D_POSIX_C_SOURCE=200809L
+# ./mmap.so stays the full build's: no copy of this one is made there.
+SO_HERE      = $(B)/mmap.so
+ASAN_DIR     = build/asan-posix-$(LUA_VERSION)
+else
+SO_HERE      = mmap.so
+endif
 B           ?= build/$(LUA_VERSION)
+HOSTB       ?= build/host
 
 CC      ?= cc
 OBJCOPY ?= objcopy
 CFLAGS  ?= -O2 -g
+# The guard's signal handler lives in this library: it must never be
+# unloaded. The linker marks it so (-z nodelete), or else it pins itself.
+ifeq ($(shell uname -s 2>/dev/null),Darwin)
+LIBFLAG ?= -bundle -undefined dynamic_lookup
+NODELETE ?=
+else
 LIBFLAG ?= -shared
-# The SIGBUS handler lives in this library: it must never be unloaded.
-NODELETE = -Wl,-z,nodelete
+NODELETE ?= -Wl,-z,nodelete
+endif
+PIN_SELF = $(if $(strip $(NODELETE)),,-DMMS_PIN_SELF=1)
 WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
            -Wmissing-prototypes -Wstrict-prototypes
 # Only luaopen_mmap is exported: everything else is hidden (see src/lmmap.h).
-MYCFLAGS = $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR)
+MYCFLAGS = $(WARN) $(POSIX_CFLAGS) $(PIN_SELF) -fPIC -fvisibility=hidden \
+           -I$(LUA_INCDIR)
 
 SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c \
        src/mm_search.c
@@ -70,7 +101,7 @@ HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
 .PHONY: all module check check-all check-valgrind check-asan static lint demo bench \
         install uninstall clean deps FORCE
 
-all: mmap.so
+all: $(SO_HERE)
 
 # The module alone, without the copy here: what luarocks builds (B=build/luarocks).
 module: $(B)/mmap.so
@@ -130,30 +161,41 @@ $(B)/search_test: spec/search_test.c $(B)/mm_search.o src/mm_search.h
 $(B)/guard_test: spec/guard_test.c $(B)/config
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
 
+# The self-pinning that stands in for -z nodelete where the linker lacks it
+# (macOS): a build with MMS_PIN_SELF and no -z nodelete, and a host that
+# checks that it outlives lua_close. Built unoptimised: it is only loaded.
+$(B)/pin/mmap.so: $(SRCS) $(HDRS) $(B)/config
+	@mkdir -p $(@D)
+	$(CC) -O0 $(MYCFLAGS) -DMMS_PIN_SELF=1 $(LIBFLAG) -o $@ $(SRCS)
+
+$(B)/pin_test: spec/pin_test.c $(B)/pin/mmap.so
+	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -DPIN_SO='"$(B)/pin/mmap.so"' \
+	  -o $@ spec/pin_test.c $(LUA_LIB) -ldl -lm
+
 # The embedding example: Lua 5.4 and libmmap.a linked into one program
 # (luaL_requiref is 5.2+, and the example is written for 5.4). A 5.4 build
 # with the system's headers lends it its libmmap.a; any other build leaves
 # build/5.4 alone (another make may be compiling there) and the host gets
-# its own 5.4 objects in build/host.
-HOST = build/host/host
+# its own 5.4 objects in $(HOSTB) (build/host, or build/posix-host).
+HOST = $(HOSTB)/host
 HOST_INCDIR = /usr/include/lua5.4
 ifeq ($(B) $(LUA_INCDIR),build/5.4 $(HOST_INCDIR))
 HOST_LIB = $(B)/libmmap.a
 else
-HOST_LIB = build/host/libmmap.a
+HOST_LIB = $(HOSTB)/libmmap.a
 endif
-HOST_OBJS = $(SRCS:src/%.c=build/host/%.o)
-HOST_CFLAGS = $(CFLAGS) $(WARN) -fPIC -fvisibility=hidden -I$(HOST_INCDIR)
+HOST_OBJS = $(SRCS:src/%.c=$(HOSTB)/%.o)
+HOST_CFLAGS = $(CFLAGS) $(WARN) $(POSIX_CFLAGS) -fPIC -fvisibility=hidden -I$(HOST_INCDIR)
 HOST_CONFIG = $(CC) $(HOST_CFLAGS)
 
-build/host/%.o: src/%.c $(HDRS) build/host/config
+$(HOSTB)/%.o: src/%.c $(HDRS) $(HOSTB)/config
 	$(CC) $(HOST_CFLAGS) -c -o $@ $<
 
-build/host/config: FORCE | deps
-	@mkdir -p build/host
+$(HOSTB)/config: FORCE | deps
+	@mkdir -p $(HOSTB)
 	@echo '$(HOST_CONFIG)' | cmp -s - $@ || echo '$(HOST_CONFIG)' >$@
 
-build/host/libmmap.a: $(HOST_OBJS)
+$(HOSTB)/libmmap.a: $(HOST_OBJS)
 	$(LINK_STATIC)
 
 $(HOST): examples/host/host.c src/lmmap.h $(HOST_LIB)
@@ -166,7 +208,7 @@ $(HOST): examples/host/host.c src/lmmap.h $(HOST_LIB)
 # preloaded into lua. It follows $(B)/config: other headers, other flags.
 ASAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=all
-ASAN_DIR = build/asan-$(LUA_VERSION)
+ASAN_DIR ?= build/asan-$(LUA_VERSION)
 
 $(ASAN_DIR)/mmap.so: $(SRCS) $(HDRS) $(B)/config
 	@mkdir -p $(ASAN_DIR)
@@ -175,20 +217,23 @@ $(ASAN_DIR)/mmap.so: $(SRCS) $(HDRS) $(B)/config
 $(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_search.c \
                       $(HDRS) $(B)/config
 	@mkdir -p $(ASAN_DIR)
-	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c \
+	$(CC) $(ASAN_CFLAGS) $(WARN) $(POSIX_CFLAGS) -Isrc -o $@ spec/core_test.c src/mm_core.c \
 	  src/mm_posix.c src/mm_search.c
 
-TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST)
+# (no pin_test for POSIX_ONLY: a library finds its own path with dladdr,
+# an extension)
+TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST) \
+           $(if $(filter 1,$(POSIX_ONLY)),,$(B)/pin_test)
 RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) \
-      MMAP_STATIC=$(HOST_LIB) sh spec/run
+      MMAP_STATIC=$(HOST_LIB) MMAP_POSIX_ONLY=$(POSIX_ONLY) sh spec/run
 
-check: mmap.so $(TESTBINS)
+check: $(SO_HERE) $(TESTBINS)
 	@$(RUN)
 
-check-asan: mmap.so $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test $(TESTBINS)
+check-asan: $(SO_HERE) $(ASAN_DIR)/mmap.so $(ASAN_DIR)/core_test $(TESTBINS)
 	@ASAN=$(ASAN_DIR) CC=$(CC) $(RUN)
 
-check-valgrind: mmap.so $(TESTBINS)
+check-valgrind: $(SO_HERE) $(TESTBINS)
 	@VALGRIND=1 $(RUN)
 
 # Every version in turn, each ending with its own line; then the sum. Each

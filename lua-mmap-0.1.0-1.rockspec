@@ -24,7 +24,9 @@ failures are returned as nil, message, errno, as io.open does.
    labels = { "mmap", "file", "memory" },
 }
 
--- Written and tested on Linux only (mremap, MADV_*, the SIGBUS guard).
+-- Tested on Linux only. The code needs only POSIX.1-2008 (Linux's
+-- extensions behind feature tests, exercised by make check POSIX_ONLY=1),
+-- but no other system is run by the project, so none is named here.
 supported_platforms = { "linux" }
 
 dependencies = {

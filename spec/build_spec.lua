@@ -70,6 +70,39 @@ describe("mmap.so", function()
   end)
 end)
 
+-- The extensions beyond POSIX.1-2008 the platform layer uses where a
+-- feature test finds them (doc/mmap.md §14, "Platforms"). The full Linux
+-- build calls each of them; the POSIX_ONLY build (make check POSIX_ONLY=1),
+-- whose headers hid them, references none: nm proves it on the very file
+-- the specs load.
+describe("mmap.so and the extensions of Linux and glibc", function()
+  local EXTENSIONS = { "madvise", "memmem", "memrchr", "mremap", "syscall" }
+
+  -- The functions SO needs from elsewhere, without symbol versions.
+  local function undefined()
+    local ok, out = H.run("nm -D --undefined-only " .. SO)
+    assert(ok, "nm -D --undefined-only " .. SO .. " failed:\n" .. out)
+    local names = {}
+    for name in out:gmatch("%s[Uw]%s+([%w_]+)") do names[name] = true end
+    return names
+  end
+
+  local linux = H.run("test \"$(uname -s)\" = Linux")
+  local gate = H.gate(not H.POSIX_ONLY and not linux and "the full build is Linux's" or nil,
+                      it, pending)
+
+  gate(H.POSIX_ONLY and "references none of them: mremap, memrchr, memmem, madvise, syscall"
+                    or "references each of them: mremap, memrchr, memmem, madvise, syscall",
+       function()
+    local names, found = undefined(), {}
+    assert.is_true(names.mmap64 or names.mmap or false, "nm lists no mmap: " .. SO)
+    for _, f in ipairs(EXTENSIONS) do
+      if names[f] then found[#found + 1] = f end
+    end
+    assert.are.same(H.POSIX_ONLY and {} or EXTENSIONS, found)
+  end)
+end)
+
 -- make static's library (make check builds the 5.4 one for examples/host):
 -- one object in which only the lmmap.h names are global, so that the
 -- core's (mm_*, mms_*, mmp_*) cannot clash with a host's.

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE  /* MAP_HUGETLB, MAP_HUGE_SHIFT, memfd_create, seals */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,27 @@ static void check (int cond, const char *what) {
   tests++;
   if (!cond) failures++;
   printf("%sok %d - core: %s\n", cond ? "" : "not ", tests, what);
+}
+
+/* A check that cannot run in this build: a TAP skip with the reason. */
+static void skip (const char *what, const char *why) {
+  tests++;
+  printf("ok %d - core: %s # SKIP %s\n", tests, what, why);
+}
+
+/* make check POSIX_ONLY=1: the objects under test are the portable layer
+   alone (spec/run exports MMAP_POSIX_ONLY=1). */
+static int posix_only (void) {
+  const char *v = getenv("MMAP_POSIX_ONLY");
+  return v != NULL && strcmp(v, "1") == 0;
+}
+
+/* Whether the layer under test knows the constant `name`. */
+static int layer_knows (const char *name) {
+  const mm_const *c;
+  for (c = mms_constants; c->name != NULL; c++)
+    if (strcmp(c->name, name) == 0) return 1;
+  return 0;
 }
 
 /* A map that claims `size` bytes and has none: for refusals only. */
@@ -171,7 +193,10 @@ static void test_mapsize (void) {
   check(mms_mapsize(page, 0) == page, "mapsize keeps a whole page");
   check(mms_mapsize(SIZE_MAX, 0) == 0, "mapsize: SIZE_MAX overflows to 0");
 #if defined(MAP_HUGETLB) && defined(MAP_HUGE_SHIFT)
-  {
+  if (!layer_knows("MAP_HUGETLB"))  /* the headers it was built with hid it */
+    skip("mapsize of huge pages", "needs MAP_HUGETLB, which the "
+         "POSIX_ONLY build leaves out");
+  else {
     int huge2m = MAP_HUGETLB | (21 << MAP_HUGE_SHIFT);
     int huge1g = MAP_HUGETLB | (30 << MAP_HUGE_SHIFT);
     check(mms_mapsize(100, huge2m) == (size_t)2 << 20,
@@ -225,7 +250,106 @@ static void test_shrink_undone (void) {
 }
 
 
+/*
+** The guard takes a SIGSEGV inside its range as it takes a SIGBUS (some
+** systems report lost pages so): a PROT_NONE page stands in for one here.
+** A thread that blocks SIGSEGV gets it unblocked while armed, and blocked
+** again afterwards.
+*/
+static volatile unsigned char sink;  /* a load valgrind cannot drop */
+
+static int touch_guarded (volatile unsigned char *p, size_t len, size_t at) {
+  mms_guard g;
+  MMS_ARM(g, (const unsigned char *)p, (const unsigned char *)p + len);
+  if (MMS_FAULTED(g)) return 1;
+  sink = p[at];
+  MMS_DISARM();
+  return 0;
+}
+
+static void test_guard_segv (void) {
+  size_t page = mms_pagesize();
+  sigset_t segv, mask;
+  unsigned char *p = mms_map(2 * page, mms_prot_read | mms_prot_write,
+                             mms_map_private | mms_map_anonymous, -1, 0);
+  check(p != NULL && mprotect(p + page, page, PROT_NONE) == 0 &&
+        mms_guard_install() == 0, "a page, then a PROT_NONE page");
+  if (p == NULL) return;
+  check(touch_guarded(p, 2 * page, page + 5) == 1 &&
+        mms_fault == p + page + 5 && mms_armed == NULL,
+        "guard: a SIGSEGV inside the armed range is caught, at its address");
+  check(touch_guarded(p, 2 * page, 5) == 0, "guard: the readable page reads");
+  sigemptyset(&segv);
+  sigaddset(&segv, SIGSEGV);
+  pthread_sigmask(SIG_BLOCK, &segv, NULL);
+  mms_guard_install();  /* the mask is read again at the next access */
+  check(touch_guarded(p, 2 * page, page) == 1,
+        "guard: caught too where the thread blocks SIGSEGV");
+  pthread_sigmask(SIG_BLOCK, NULL, &mask);
+  check(sigismember(&mask, SIGSEGV) == 1,
+        "guard: SIGSEGV is blocked again afterwards");
+  pthread_sigmask(SIG_UNBLOCK, &segv, NULL);
+  mms_unmap(p, 2 * page);
+}
+
+
+/*
+** mms_remap where the system has no mremap (the POSIX_ONLY build): a
+** shared anonymous map cannot grow (ENOTSUP) and stays; a private file
+** map whose file another process cut short fails (EFAULT) and stays. With
+** mremap, both grow.
+*/
+static void test_remap (void) {
+  size_t page = mms_pagesize();
+  int shared = mms_map_shared | mms_map_anonymous, rw = PROT_READ | PROT_WRITE;
+  int fd, fd2, moved;
+  char path[] = "/tmp/core_remapXXXXXX";
+  unsigned char *p = mms_map(page, rw, shared, -1, 0), *q;
+  check(p != NULL, "remap: a shared anonymous page");
+  if (p == NULL) return;
+  p[0] = 's';
+  errno = 0;
+  q = mms_remap(p, page, 2 * page, rw, shared, -1, 0);
+  if (posix_only())
+    check(q == NULL && errno == ENOTSUP && p[0] == 's',
+          "remap without mremap: shared anonymous growth is ENOTSUP, "
+          "the map stays");
+  else
+    check(q != NULL && q[0] == 's', "remap with mremap: shared anonymous "
+          "memory grows");
+  mms_unmap(q != NULL ? q : p, q != NULL ? 2 * page : page);
+
+  fd = mkstemp(path);
+  fd2 = open(path, O_RDWR);
+  check(fd >= 0 && fd2 >= 0 && ftruncate(fd, (off_t)(4 * page)) == 0,
+        "remap: a 4-page file");
+  p = mms_map(3 * page, rw, mms_map_private, fd, 0);
+  check(p != NULL, "remap: a private map of 3 pages");
+  if (p != NULL) {
+    p[0] = 'p';  /* (the cut takes away private copies past it too) */
+    check(ftruncate(fd2, (off_t)page) == 0, "another descriptor cuts "
+          "the file to 1 page");
+    errno = 0;
+    q = mms_remap(p, 3 * page, 4 * page, rw, mms_map_private, fd, 0);
+    moved = q != NULL;
+    if (posix_only())
+      check(q == NULL && errno == EFAULT && p[0] == 'p',
+            "remap without mremap: the copy faults, EFAULT, the map stays "
+            "with its private bytes");
+    else
+      check(q != NULL && q[0] == 'p',
+            "remap with mremap: the private map grows with its bytes");
+    mms_unmap(moved ? q : p, moved ? 4 * page : 3 * page);
+  }
+  close(fd);
+  close(fd2);
+  unlink(path);
+}
+
+
 int main (void) {
+  test_guard_segv();
+  test_remap();
   test_mapsize();
   test_shrink_undone();
   test_create();

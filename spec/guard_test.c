@@ -20,6 +20,9 @@
 **             and the module's faults that pass through it are still caught
 **   ignored   SIGBUS ignored by the host: a real fault outside the module
 **             still ends the process, as the kernel would
+**   segv      the guard takes SIGSEGV as well: a host's own segmentation
+**             faults still reach its handler (installed before or after),
+**             its chaining handler once, or the default action
 ** Each scenario that touches signal dispositions or masks runs in a child
 ** process of its own, with an alarm so that a hang fails instead of
 ** blocking the suite. Every file lives in one mkdtemp directory, removed at
@@ -479,6 +482,90 @@ static void scenario_chain_mask (void) {
 /* }====================================================== */
 
 
+/* {====================================================== SIGSEGV */
+
+/*
+** The guard takes SIGSEGV too (a fault inside its range: spec/core_test.c),
+** so it chains SIGSEGV as it chains SIGBUS: a host's own segmentation
+** fault, a PROT_NONE page here, still reaches the host's handler, before
+** or after the module installed its own, or ends the process without one.
+*/
+static void install_host_segv (void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = host_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &sa, NULL);
+}
+
+static volatile unsigned char segv_sink;
+
+/* A SIGSEGV outside the module. 1: caught by host_handler. */
+static int raw_segv (void) {
+  volatile unsigned char *p = mmap(NULL, 4096, PROT_NONE,
+                                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  int caught = 0;
+  if (p == MAP_FAILED) return 0;
+  if (sigsetjmp(host_env, 1) == 0)
+    segv_sink = p[10];  /* faults: the page cannot be read */
+  else
+    caught = 1;
+  munmap((void *)p, 4096);
+  return caught;
+}
+
+static void scenario_segv_host (void) {
+  lua_State *L;
+  char path[128];
+  alarm(10);
+  tmppath(path, sizeof path, "segv", 1);
+  install_host_segv();
+  L = newstate();
+  check(lua_faults(L, path, 10) == 10 && raw_segv() && host_calls == 1,
+        "SIGSEGV: a host handler installed first receives the host's fault");
+  signal(SIGSEGV, SIG_DFL);
+  host_calls = 0;
+  lua_faults(L, path, 10);
+  install_host_segv();
+  check(raw_segv() && host_calls == 1,
+        "SIGSEGV: a host handler installed after receives it");
+  check(lua_faults(L, path, 10) == 10 && raw_segv() && host_calls == 2,
+        "SIGSEGV: and still does once a new map put the guard in front");
+  lua_close(L);
+}
+
+static void scenario_segv_default (void) {
+  lua_State *L = newstate();
+  char path[128];
+  alarm(10);
+  lua_faults(L, tmppath(path, sizeof path, "segv_default", 1), 10);
+  raw_segv();  /* no host handler: this must end the process */
+  _exit(0);
+}
+
+/* A chaining host for SIGSEGV: a foreign fault reaches it once, then the
+   process ends, as the default action the host falls back to would. */
+static void scenario_segv_chain (void) {
+  lua_State *L = newstate();
+  struct sigaction sa;
+  char path[128];
+  alarm(10);
+  tmppath(path, sizeof path, "segv_chain", 1);
+  lua_faults(L, path, 10);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = chaining_handler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO;
+  sigaction(SIGSEGV, &sa, &replaced);
+  lua_faults(L, path, 10);  /* the module back in front */
+  raw_segv();
+  _exit(0);
+}
+
+/* }====================================================== */
+
+
 /* {====================================================== ignored */
 
 /* SIGBUS ignored before the module loads: a real fault outside the module
@@ -511,6 +598,15 @@ static void in_child (void (*scenario)(void), int *status) {
 
 static int passed (int status) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Ended by SIGSEGV's default action, or, where AddressSanitizer's runtime
+   is preloaded (make check-asan), by its SIGSEGV handler, which reports
+   and aborts: it is the handler the module found there. */
+static int killed_by_segv (int status) {
+  if (!WIFSIGNALED(status)) return 0;
+  return WTERMSIG(status) == SIGSEGV ||
+         (getenv("ASAN_OPTIONS") != NULL && WTERMSIG(status) == SIGABRT);
 }
 
 static int killed_by_bus (int status) {
@@ -559,6 +655,16 @@ int main (void) {
   shared[0] = 0;
   in_child(scenario_chain_mask, &status);
   check(passed(status), "scenario 'chaining host in front' passed in its own process");
+  in_child(scenario_segv_host, &status);
+  check(passed(status), "scenario 'host SIGSEGV handler' passed in its own process");
+  in_child(scenario_segv_default, &status);
+  check(killed_by_segv(status),
+        "no host handler: a SIGSEGV outside the module ends the process by SIGSEGV");
+  shared[0] = 0;
+  in_child(scenario_segv_chain, &status);
+  check(killed_by_segv(status) && shared[0] == 1,
+        "a chaining host installed after: a foreign SIGSEGV reaches it once, "
+        "then ends the process");
   in_child(scenario_ignored_fault, &status);
   check(killed_by_bus(status),
         "SIGBUS ignored: a fault outside the module still ends the process");

@@ -548,4 +548,21 @@ end
 
 -- }======================================================
 
+-- {======================================================
+-- The POSIX_ONLY build
+-- make check POSIX_ONLY=1 runs the suite against the portable layer alone
+-- (doc/mmap.md §14, "Platforms"), and spec/run exports MMAP_POSIX_ONLY=1.
+-- A spec of a Linux or glibc extension is pending there, with the reason
+-- H.linux(what) gives (nil in every other build: nothing is skipped).
+-- =======================================================
+
+H.POSIX_ONLY = os.getenv("MMAP_POSIX_ONLY") == "1"
+
+function H.linux(what)
+  if not H.POSIX_ONLY then return nil end
+  return "needs " .. what .. ", which the POSIX_ONLY build leaves out"
+end
+
+-- }======================================================
+
 return H

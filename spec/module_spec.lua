@@ -142,7 +142,7 @@ describe("the mmap module", function()
       assert.are.equal(4, is_int("PROT_EXEC"))
     end)
 
-    it("MAP_* have the Linux x86_64 values", function()
+    H.gate(H.linux("most MAP_* constants"), it, pending)("MAP_* have the Linux x86_64 values", function()
       local want = {
         MAP_SHARED = 0x01,
         MAP_PRIVATE = 0x02,
@@ -162,7 +162,7 @@ describe("the mmap module", function()
       end
     end)
 
-    it("MADV_* have the Linux values", function()
+    H.gate(H.linux("madvise and most MADV_* constants"), it, pending)("MADV_* have the Linux values", function()
       local want = {
         MADV_NORMAL = 0,
         MADV_RANDOM = 1,

@@ -264,7 +264,8 @@ static int remap (mm_map *m, size_t newsize) {
   size_t len = mms_mapsize(newsize, m->flags);  /* newsize >= 1 */
   void *p;
   if (len == 0) { errno = ENOMEM; return MM_EOS; }
-  p = mms_remap(m->data, m->maplen, len);
+  p = mms_remap(m->data, m->maplen, len, m->prot, m->flags, m->fd,
+                m->offset);
   if (p == NULL) return MM_EOS;
   m->data = p;
   m->size = newsize;

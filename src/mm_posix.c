@@ -1,8 +1,17 @@
 /*
 ** mm_posix.c: the platform layer for Linux and other POSIX systems.
 ** See mm_sys.h for the contract: -1 or NULL with errno set on failure.
+**
+** It needs POSIX.1-2008 alone (and /dev/zero where a system has no flag
+** for anonymous memory). Each extension beyond it is found by a feature
+** test in the block below, never by the system's name, and its fallback
+** is a small function of its own. Built with -D_POSIX_C_SOURCE=200809L
+** (make POSIX_ONLY=1), the headers show none of them: that is how the
+** portable layer runs on Linux too.
 */
-#define _GNU_SOURCE            /* mremap, memmem, memrchr, MAP_* extras */
+#if !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _GNU_SOURCE            /* glibc: mremap, the MAP_ and MADV_ extras */
+#endif
 #define _FILE_OFFSET_BITS 64   /* 64-bit off_t on 32-bit systems */
 
 #include <errno.h>
@@ -11,14 +20,80 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mm_sys.h"
 
+
+/*
+** {======================================================
+** What the system offers beyond POSIX.1-2008
+** =======================================================
+*/
+
+/* mremap(2) (Linux): a map grows, shrinks or moves with its pages. */
+#ifdef MREMAP_MAYMOVE
+#define HAVE_MREMAP 1
+#else
+#define HAVE_MREMAP 0
+#endif
+
+/* Anonymous memory: MAP_ANONYMOUS (POSIX.1-2024 and most systems before
+   it), MAP_ANON (older BSDs), or else a map of /dev/zero, which a flag bit
+   of this layer's own marks (mms_flags_ok keeps callers from passing it). */
+#if defined(MAP_ANONYMOUS)
+#define ANON_FLAG MAP_ANONYMOUS
+#define ANON_DEVZERO 0
+#elif defined(MAP_ANON)
+#define ANON_FLAG MAP_ANON
+#define ANON_DEVZERO 0
+#else
+#define ANON_FLAG 0x40000000
+#define ANON_DEVZERO 1
+#endif
+
+/* madvise(2) and its MADV_ hints, or else POSIX's posix_madvise. */
+#ifdef MADV_NORMAL
+#define HAVE_MADVISE 1
+#else
+#define HAVE_MADVISE 0
+#endif
+
+/* The raw system call, where the C library shows it (see mms_lock). */
+#ifdef _GNU_SOURCE
+#include <sys/syscall.h>
+#endif
+#if defined(_GNU_SOURCE) && defined(SYS_mlock) && defined(SYS_munlock)
+#define HAVE_RAW_MLOCK 1
+#else
+#define HAVE_RAW_MLOCK 0
+#endif
+
+/* SA_ONSTACK (XSI): the guard's handler runs on the host's signal stack,
+   if the host set one up. Without it, on the thread's own stack. */
+#ifndef SA_ONSTACK
+#define SA_ONSTACK 0
+#endif
+
+/*
+** A library the linker could not mark "never unload" (-z nodelete: macOS
+** has no such flag) keeps itself loaded instead: the Makefile defines
+** MMS_PIN_SELF there, and the guard's first install takes a reference to
+** this library that it never gives back (pin_self, below).
+*/
+#ifndef MMS_PIN_SELF
+#define MMS_PIN_SELF 0
+#endif
+#if MMS_PIN_SELF
+#include <dlfcn.h>
+#endif
+
+/* }====================================================== */
+
+
 const int mms_prot_read = PROT_READ, mms_prot_write = PROT_WRITE;
 const int mms_map_shared = MAP_SHARED, mms_map_private = MAP_PRIVATE;
-const int mms_map_anonymous = MAP_ANONYMOUS;
+const int mms_map_anonymous = ANON_FLAG;
 const int mms_ms_sync = MS_SYNC;
 
 
@@ -160,6 +235,14 @@ const mm_const mms_constants[] = {
 #ifdef MADV_FREE_REUSE
   C(MADV_FREE_REUSE)
 #endif
+#if !HAVE_MADVISE
+  /* The hints posix_madvise shares with madvise, under madvise's names
+     (not POSIX_MADV_DONTNEED: a hint there, a discard under Linux). */
+  { "MADV_NORMAL", POSIX_MADV_NORMAL },
+  { "MADV_RANDOM", POSIX_MADV_RANDOM },
+  { "MADV_SEQUENTIAL", POSIX_MADV_SEQUENTIAL },
+  { "MADV_WILLNEED", POSIX_MADV_WILLNEED },
+#endif
 #ifdef MS_ASYNC
   C(MS_ASYNC)
 #endif
@@ -258,8 +341,35 @@ int mms_filefd (FILE *f) {
 ** =======================================================
 */
 
+/*
+** Anonymous memory where the system has no flag for it: /dev/zero mapped
+** private is fresh zeroed memory, mapped shared it is memory shared with
+** the children a fork makes, as MAP_ANONYMOUS gives them. The offset is
+** checked as for MAP_ANONYMOUS (a multiple of the page size), then not
+** used: a shared map of /dev/zero at an offset has no pages there.
+*/
+static void *map_devzero (size_t len, int prot, int flags, int64_t offset) {
+  int fd, e;
+  void *p;
+  if (offset % (int64_t)mms_pagesize() != 0) {
+    errno = EINVAL;
+    return MAP_FAILED;
+  }
+  if ((fd = open("/dev/zero", O_RDWR | O_CLOEXEC)) < 0) return MAP_FAILED;
+  p = mmap(NULL, len, prot, flags & ~ANON_FLAG, fd, 0);
+  e = errno;
+  close(fd);  /* the map keeps what it needs */
+  errno = e;
+  return p;
+}
+
+
 void *mms_map (size_t len, int prot, int flags, int fd, int64_t offset) {
-  void *p = mmap(NULL, len, prot, flags, fd, (off_t)offset);
+  void *p;
+  if (ANON_DEVZERO && (flags & ANON_FLAG))
+    p = map_devzero(len, prot, flags, offset);
+  else
+    p = mmap(NULL, len, prot, flags, fd, (off_t)offset);
   if (p == NULL) {  /* page 0 (vm.mmap_min_addr 0): unusable as a map */
     munmap(p, len);
     errno = ENOMEM;
@@ -281,6 +391,7 @@ int mms_flags_ok (int flags) {
 #ifdef MAP_GROWSDOWN
   bad |= MAP_GROWSDOWN;
 #endif
+  if (ANON_DEVZERO) bad |= ANON_FLAG;  /* ours, not the system's */
   return (flags & bad) == 0;
 }
 
@@ -290,10 +401,89 @@ int mms_unmap (void *addr, size_t len) {
 }
 
 
-void *mms_remap (void *addr, size_t oldlen, size_t newlen) {
+#if HAVE_MREMAP
+
+void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
+                 int flags, int fd, int64_t offset) {
   void *p = mremap(addr, oldlen, newlen, MREMAP_MAYMOVE);
+  (void)prot; (void)flags; (void)fd; (void)offset;
   return p == MAP_FAILED ? NULL : p;
 }
+
+#else
+
+/*
+** Without mremap. Pages are only ever added by a new map, made before
+** the old one goes, so that a failure leaves the old one as it was.
+*/
+
+/* Shrinking never moves: the tail pages go (as mremap does it too). */
+static void *shrink (void *addr, size_t oldlen, size_t newlen) {
+  if (newlen < oldlen && munmap((unsigned char *)addr + newlen, oldlen - newlen) != 0)
+    return NULL;
+  return addr;
+}
+
+
+/*
+** A private map's bytes are its own: they move to the new map, under the
+** guard (a file cut short by another process faults on the old pages).
+** A map that cannot be read is made readable for the copy, and is put
+** back as it was if the copy fails. A fault leaves EFAULT.
+*/
+static int copy_bytes (unsigned char *to, unsigned char *from, size_t len,
+                       int prot) {
+  int unreadable = !(prot & PROT_READ);
+  mms_guard g;
+  if (unreadable && mprotect(from, len, prot | PROT_READ) != 0) return -1;
+  MMS_ARM(g, from, from + len);
+  if (MMS_FAULTED(g)) {
+    if (unreadable) mprotect(from, len, prot);
+    errno = EFAULT;
+    return -1;
+  }
+  memcpy(to, from, len);
+  MMS_DISARM();
+  return 0;
+}
+
+
+/*
+** Growing: a new, larger map of the same thing, at an address of the
+** system's choosing (as MREMAP_MAYMOVE allows). A shared file map needs
+** no more: its bytes are the file's. A private one (file or anonymous)
+** gets its old bytes copied, and so holds a private copy of every page
+** it had, touched or not. A shared anonymous map cannot be grown so:
+** its memory is shared with the children a fork made, and a new map
+** would not be; ENOTSUP.
+*/
+static void *grow (void *addr, size_t oldlen, size_t newlen, int prot,
+                   int flags, int fd, int64_t offset) {
+  int copy = (flags & MAP_PRIVATE) != 0, e;
+  int wprot = copy ? prot | PROT_READ | PROT_WRITE : prot;
+  unsigned char *p;
+  if (!copy && (flags & ANON_FLAG)) { errno = ENOTSUP; return NULL; }
+  p = (unsigned char *)mms_map(newlen, wprot, flags, fd, offset);
+  if (p == NULL) return NULL;
+  if (copy && (copy_bytes(p, (unsigned char *)addr, oldlen, prot) != 0 ||
+                  (wprot != prot && mprotect(p, newlen, prot) != 0))) {
+    e = errno;
+    munmap(p, newlen);
+    errno = e;
+    return NULL;
+  }
+  munmap(addr, oldlen);
+  return p;
+}
+
+
+void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
+                 int flags, int fd, int64_t offset) {
+  if (newlen <= oldlen) return shrink(addr, oldlen, newlen);
+  return grow(addr, oldlen, newlen, prot, flags, fd, offset);
+}
+
+#endif
 
 
 int mms_sync (void *addr, size_t len, int flags) {
@@ -302,7 +492,14 @@ int mms_sync (void *addr, size_t len, int flags) {
 
 
 int mms_advise (void *addr, size_t len, int advice) {
+#if HAVE_MADVISE
   return madvise(addr, len, advice);
+#else
+  int e = posix_madvise(addr, len, advice);  /* the error, not -1 */
+  if (e == 0) return 0;
+  errno = e;
+  return -1;
+#endif
 }
 
 
@@ -326,7 +523,7 @@ int mms_advice_discards (int advice) {
 ** runtimes replace mlock/munlock with no-ops that always succeed, and a
 ** pinning the caller asked for must really happen (or really fail).
 */
-#ifdef SYS_mlock
+#if HAVE_RAW_MLOCK
 #define MLOCK(a, n)   syscall(SYS_mlock, (a), (n))
 #define MUNLOCK(a, n) syscall(SYS_munlock, (a), (n))
 #else
@@ -391,6 +588,8 @@ static size_t pagesize_of (int flags) {
     return bits != 0 && bits < 8 * sizeof(size_t) ? (size_t)1 << bits
                                                    : default_hugepage();
   }
+#else
+  (void)flags;  /* no huge pages: every map has the one page size */
 #endif
   return mms_pagesize();
 }
@@ -418,14 +617,27 @@ MMS_THREAD const unsigned char *mms_fault;
 MMS_THREAD int mms_busmask;
 
 /*
-** `previous` is what the latest install found in front of it: a foreign
-** SIGBUS goes there. `original` is what the very first install found: it
-** predates this copy of the module, so a loop (mm_sys.h) ends there.
+** The signals a lost page raises: SIGBUS on Linux, macOS and the BSDs for
+** a truncated file; SIGSEGV where a system reports other lost pages so.
+** Either one inside the armed range is the guard's; each is chained on
+** its own (below). FAULT_BIT numbers them for the per-signal records.
 */
-static struct sigaction previous, original;
-static int installed;
+#define FAULT_BIT(sig) ((sig) == SIGSEGV)
+#define NFAULT 2
 
-/* The foreign SIGBUS this thread is passing on, and where on the stack. */
+/*
+** Per signal, `previous` is what the latest install found in front of it:
+** a foreign signal goes there. `original` is what the very first install
+** found: it predates this copy of the module, so a loop (mm_sys.h) ends
+** there.
+*/
+typedef struct disposition {
+  struct sigaction previous, original;
+  int installed;
+} disposition;
+static disposition dispositions[NFAULT];
+
+/* The foreign signal this thread is passing on, and where on the stack. */
 typedef struct passing {
   const siginfo_t *si;
   const void *ctx;
@@ -433,36 +645,44 @@ typedef struct passing {
 } passing;
 static MMS_THREAD passing on_the_way;
 
+/* Which of the two the host blocks in this thread (bit FAULT_BIT(sig)),
+   while mms_busmask is MMS_BUS_HELD. */
+static MMS_THREAD int held;
 
-static void bus_only (sigset_t *set) {
+
+/* The signals in `bits` (1 << FAULT_BIT(sig) each) as a set. */
+static void fault_set (sigset_t *set, int bits) {
   sigemptyset(set);
-  sigaddset(set, SIGBUS);
+  if (bits & (1 << FAULT_BIT(SIGBUS))) sigaddset(set, SIGBUS);
+  if (bits & (1 << FAULT_BIT(SIGSEGV))) sigaddset(set, SIGSEGV);
 }
 
 
-/* The host blocks SIGBUS in this thread, or the state is not known yet:
-   unblock it for the guarded access, and learn which it was. */
+/* The host blocks SIGBUS or SIGSEGV in this thread, or the state is not
+   known yet: unblock both for the guarded access, and learn which were. */
 void mms_guard_open (void) {
-  sigset_t bus, old;
-  bus_only(&bus);
-  if (pthread_sigmask(SIG_UNBLOCK, &bus, &old) != 0) return;
-  mms_busmask = sigismember(&old, SIGBUS) == 1 ? MMS_BUS_HELD : MMS_BUS_FREE;
+  sigset_t both, old;
+  fault_set(&both, 3);
+  if (pthread_sigmask(SIG_UNBLOCK, &both, &old) != 0) return;
+  held = (sigismember(&old, SIGBUS) == 1) << FAULT_BIT(SIGBUS) |
+         (sigismember(&old, SIGSEGV) == 1) << FAULT_BIT(SIGSEGV);
+  mms_busmask = held != 0 ? MMS_BUS_HELD : MMS_BUS_FREE;
 }
 
 
-/* The guarded access is over: SIGBUS blocked again, as the host had it. */
+/* The guarded access is over: blocked again, as the host had them. */
 void mms_guard_close (void) {
-  sigset_t bus;
-  bus_only(&bus);
-  pthread_sigmask(SIG_BLOCK, &bus, NULL);
+  sigset_t set;
+  fault_set(&set, held);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 
 /*
 ** Before jumping back to the guarded code: its mask, from the context the
 ** kernel saved (a host handler we were reached through may have run with
-** SIGBUS and more blocked, and siglongjmp restores no mask), with SIGBUS
-** blocked again where the host blocks it.
+** the signal and more blocked, and siglongjmp restores no mask), with the
+** signals the host blocks blocked again.
 */
 static void restore_mask (const void *ctx) {
   sigset_t set;
@@ -470,13 +690,15 @@ static void restore_mask (const void *ctx) {
     set = ((const ucontext_t *)ctx)->uc_sigmask;
   else
     pthread_sigmask(SIG_BLOCK, NULL, &set);
-  if (mms_busmask == MMS_BUS_HELD)
-    sigaddset(&set, SIGBUS);
+  if (mms_busmask == MMS_BUS_HELD) {
+    if (held & (1 << FAULT_BIT(SIGBUS))) sigaddset(&set, SIGBUS);
+    if (held & (1 << FAULT_BIT(SIGSEGV))) sigaddset(&set, SIGSEGV);
+  }
   pthread_sigmask(SIG_SETMASK, &set, NULL);
 }
 
 
-/* The default action, which for SIGBUS ends the process. */
+/* The default action, which for SIGBUS and SIGSEGV ends the process. */
 static void by_default (int sig) {
   struct sigaction dfl;
   sigset_t set;
@@ -485,12 +707,12 @@ static void by_default (int sig) {
   sigemptyset(&dfl.sa_mask);
   sigaction(sig, &dfl, NULL);
   raise(sig);  /* SA_NODEFER: not blocked, so this ends the process */
-  bus_only(&set);  /* unless a host handler we came through blocked it */
-  pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+  fault_set(&set, 1 << FAULT_BIT(sig));  /* unless a host handler we came */
+  pthread_sigmask(SIG_UNBLOCK, &set, NULL);  /* through blocked it */
 }
 
 
-/* A foreign SIGBUS to disposition `to`, as the kernel would deliver it. */
+/* A foreign signal to disposition `to`, as the kernel would deliver it. */
 static void deliver (const struct sigaction *to, int sig, siginfo_t *si,
                      void *ctx) {
   if (to->sa_handler == SIG_IGN) {
@@ -507,31 +729,33 @@ static void deliver (const struct sigaction *to, int sig, siginfo_t *si,
 
 
 /*
-** A SIGBUS that is not ours, to the handler found in front of ours. If that
-** handler (or one it chains to) passes the same signal back to us, we see
-** it again deeper on the stack, with the same siginfo and context: then it
-** goes to `original` instead, and the loop ends. A note left by a call that
-** never returned (the handler it called jumped out) lies no deeper than a
-** new signal's call at the same place, so it is simply replaced.
+** A signal that is not ours, to the handler found in front of ours. If
+** that handler (or one it chains to) passes the same signal back to us, we
+** see it again deeper on the stack, with the same siginfo and context:
+** then it goes to `original` instead, and the loop ends. A note left by a
+** call that never returned (the handler it called jumped out) lies no
+** deeper than a new signal's call at the same place, so it is simply
+** replaced.
 */
 static void pass_on (int sig, siginfo_t *si, void *ctx) {
+  const disposition *d = &dispositions[FAULT_BIT(sig)];
   passing *p = &on_the_way;
   passing outer = *p;  /* a signal this one interrupted, still on its way */
   char here;
   uintptr_t depth = (uintptr_t)&here;
   if (p->si == si && p->ctx == ctx && depth < p->depth) {
-    deliver(&original, sig, si, ctx);  /* the stack grows down */
+    deliver(&d->original, sig, si, ctx);  /* the stack grows down */
     return;
   }
   p->si = si;
   p->ctx = ctx;
   p->depth = depth;
-  deliver(&previous, sig, si, ctx);
+  deliver(&d->previous, sig, si, ctx);
   *p = outer;  /* after the call: it also keeps this call in its frame */
 }
 
 
-static void on_sigbus (int sig, siginfo_t *si, void *ctx) {
+static void on_fault (int sig, siginfo_t *si, void *ctx) {
   mms_guard *g = mms_armed;
   const unsigned char *a = (const unsigned char *)si->si_addr;
   if (g != NULL && si->si_code > 0 && a >= g->lo && a < g->hi) {
@@ -544,29 +768,55 @@ static void on_sigbus (int sig, siginfo_t *si, void *ctx) {
 }
 
 
-/*
-** Called for each new map, by the thread that makes it: one sigaction(2)
-** query. A host that installs its own handler after ours gets ours back in
-** front of it (chained) the next time a map is made. The thread's mask is
-** read again at its next guarded access.
-*/
-int mms_guard_install (void) {
+#if MMS_PIN_SELF
+/* A reference to this library, found from one of its own objects, that
+   is never given back: the host's dlclose cannot unload the handler. */
+static void pin_self (void) {
+  static int pinned;
+  Dl_info info;
+  if (pinned) return;
+  if (dladdr(&pinned, &info) != 0 && info.dli_fname != NULL &&
+      dlopen(info.dli_fname, RTLD_NOW | RTLD_LOCAL) != NULL)
+    pinned = 1;
+}
+#else
+#define pin_self() ((void)0)  /* the linker marked it: never unloaded */
+#endif
+
+
+/* One signal's handler in front again, if a host replaced it. */
+static int install (int sig) {
+  disposition *d = &dispositions[FAULT_BIT(sig)];
   struct sigaction cur, sa;
-  mms_busmask = MMS_BUS_UNKNOWN;
-  if (sigaction(SIGBUS, NULL, &cur) != 0)
+  if (sigaction(sig, NULL, &cur) != 0)
     return -1;
-  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_sigbus)
+  if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == on_fault)
     return 0;
   memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_sigbus;
+  sa.sa_sigaction = on_fault;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
-  previous = cur;
-  if (!installed) {
-    original = cur;
-    installed = 1;
+  d->previous = cur;
+  if (!d->installed) {
+    d->original = cur;
+    d->installed = 1;
   }
-  return sigaction(SIGBUS, &sa, NULL);
+  return sigaction(sig, &sa, NULL);
+}
+
+
+/*
+** Called for each new map, by the thread that makes it: one sigaction(2)
+** query per signal. A host that installs its own handler after ours gets
+** ours back in front of it (chained) the next time a map is made. The
+** thread's mask is read again at its next guarded access.
+*/
+int mms_guard_install (void) {
+  mms_busmask = MMS_BUS_UNKNOWN;
+  pin_self();
+  if (install(SIGBUS) != 0 || install(SIGSEGV) != 0)
+    return -1;
+  return 0;
 }
 
 /* }====================================================== */

@@ -1,18 +1,137 @@
 /*
 ** mm_search.c: byte-string search (see mm_search.h).
 **
-** Forwards, glibc's memmem is linear in the worst case; backwards, libc
-** has nothing. Where the compiler targets SSE2, a filter runs in front of
-** both: 16 candidate positions a step are kept only when the needle's
-** first and last bytes both match there, and only those are compared.
-** Loads stay inside [hay, hay + hlen): the guard's range is the map, and a
-** load past it could fault on a page that is not ours.
+** Forwards, glibc's memmem is linear in the worst case; elsewhere (or in
+** a build that shows no extension: make POSIX_ONLY=1), a Two-Way search
+** of our own is, in O(1) space (it runs under the guard: no malloc).
+** Backwards, libc has memrchr at most. Where the compiler targets SSE2, a
+** filter runs in front of both: 16 candidate positions a step are kept
+** only when the needle's first and last bytes both match there, and only
+** those are compared. Loads stay inside [hay, hay + hlen): the guard's
+** range is the map, and a load past it could fault on a page that is not
+** ours.
 */
-#define _GNU_SOURCE  /* memmem, memrchr */
+#if !defined(_POSIX_C_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _GNU_SOURCE  /* glibc: memmem, memrchr */
+#endif
 
 #include <string.h>
 
 #include "mm_search.h"
+
+/*
+** The C library's extensions, where a feature test finds them: glibc's
+** memmem (Two-Way inside: linear) and memrchr under _GNU_SOURCE; the
+** BSDs' memrchr when their headers show it. Elsewhere the fallbacks
+** below.
+*/
+#if defined(_GNU_SOURCE) && defined(__GLIBC__)
+#define HAVE_LINEAR_MEMMEM 1
+#define HAVE_MEMRCHR 1
+#elif (defined(__FreeBSD__) || defined(__OpenBSD__) || \
+       defined(__NetBSD__)) && !defined(_POSIX_C_SOURCE)
+#define HAVE_LINEAR_MEMMEM 0
+#define HAVE_MEMRCHR 1
+#else
+#define HAVE_LINEAR_MEMMEM 0
+#define HAVE_MEMRCHR 0
+#endif
+
+
+/*
+** {======================================================
+** Fallbacks
+** =======================================================
+*/
+
+#if !HAVE_MEMRCHR
+/* The last c in s[0 .. n-1]. */
+static void *last_byte (const void *s, int c, size_t n) {
+  const unsigned char *p = (const unsigned char *)s + n;
+  while (n-- > 0)
+    if (*--p == (unsigned char)c) return (void *)p;
+  return NULL;
+}
+
+#define memrchr last_byte
+#endif
+
+
+#if !HAVE_LINEAR_MEMMEM
+/*
+** Two-Way (Crochemore and Perrin): the needle is cut at a critical
+** position c into u = n[0 .. c-1] and v = n[c ..]. Each try compares v
+** left to right, then u right to left; a mismatch in v shifts by as far
+** as it got, a match of v with a mismatch in u shifts by the period p.
+** When u is a suffix of v's period (a periodic needle), the prefix that
+** a shift by p keeps matched is remembered, so no byte is compared twice.
+** At most 2 * hlen comparisons, no memory.
+*/
+
+/*
+** The start of the maximal suffix of n[0 .. len-1] and its period, for
+** the byte order (flip 0) or its reverse (flip 1). s: the suffix so far,
+** j + k: the byte compared against s + k - 1, p: the period so far.
+*/
+static size_t max_suffix (const unsigned char *n, size_t len, size_t *period,
+                          int flip) {
+  size_t s = 0, j = 0, k = 1, p = 1;
+  while (j + k < len) {
+    unsigned char a = n[j + k], b = n[s + k - 1];
+    if (flip ? a > b : a < b) {  /* the suffix at s stays; period grows */
+      j += k;
+      k = 1;
+      p = j + 1 - s;
+    }
+    else if (a == b) {           /* the period repeats */
+      if (k != p) k++;
+      else { j += p; k = 1; }
+    }
+    else {                       /* a larger suffix starts after j */
+      s = j + 1;
+      j = s;
+      k = p = 1;
+    }
+  }
+  *period = p;
+  return s;
+}
+
+
+static void *two_way (const void *hay, size_t hlen, const void *needle,
+                      size_t nlen) {
+  const unsigned char *h = (const unsigned char *)hay;
+  const unsigned char *n = (const unsigned char *)needle;
+  size_t c, p, c2, p2, j = 0, keep = 0, i, periodic;
+  if (nlen == 0) return (void *)h;
+  if (nlen > hlen) return NULL;
+  c = max_suffix(n, nlen, &p, 0);
+  c2 = max_suffix(n, nlen, &p2, 1);
+  if (c2 > c) { c = c2; p = p2; }  /* the later cut is critical */
+  periodic = memcmp(n, n + p, c) == 0;
+  if (!periodic)  /* no overlap of two matches closer than this */
+    p = (c > nlen - c ? c : nlen - c) + 1;
+  while (j <= hlen - nlen) {
+    i = c > keep ? c : keep;
+    while (i < nlen && n[i] == h[j + i]) i++;
+    if (i < nlen) {  /* v differs at i */
+      j += i - c + 1;
+      keep = 0;
+      continue;
+    }
+    i = c;           /* v matched: u, right to left, down to what is kept */
+    while (i > keep && n[i - 1] == h[j + i - 1]) i--;
+    if (i <= keep) return (void *)(h + j);
+    j += p;
+    keep = periodic ? nlen - p : 0;
+  }
+  return NULL;
+}
+
+#define memmem two_way
+#endif
+
+/* }====================================================== */
 
 
 /* The last of the candidates 0 .. end-1 where the needle starts; NULL if none. */

@@ -39,7 +39,13 @@ int mms_filefd(FILE *f);                 /* flush a stdio stream, give its fd */
 void *mms_map(size_t len, int prot, int flags, int fd, int64_t offset);
 int mms_flags_ok(int flags);          /* 0: flags no map object can honour */
 int mms_unmap(void *addr, size_t len);
-void *mms_remap(void *addr, size_t oldlen, size_t newlen);
+/* The map [addr, addr + oldlen), made by mms_map(oldlen, prot, flags, fd,
+   offset), to newlen bytes: the address may move; on failure it is as it
+   was. Where the system cannot move a map's pages, a larger map is a new
+   one (a private map's bytes copied into it; ENOTSUP for shared anonymous
+   memory, which a new map would not share with forked children). */
+void *mms_remap(void *addr, size_t oldlen, size_t newlen, int prot, int flags,
+                int fd, int64_t offset);
 int mms_sync(void *addr, size_t len, int flags);
 int mms_advise(void *addr, size_t len, int advice);
 int mms_advice_discards(int advice);  /* 1: it changes the file's bytes */
@@ -64,6 +70,12 @@ size_t mms_mapsize(size_t len, int flags);
 **   if (MMS_FAULTED(g)) return ...;     control comes back here on a fault
 **   ... touch the memory (memcpy, memchr, a byte) ...
 **   MMS_DISARM();
+**
+** Some systems report a lost page as SIGSEGV instead: a SIGSEGV inside the
+** armed range is caught the same way. What follows says SIGBUS; it holds
+** for each of the two signals, each with its own records (the disposition
+** found at the latest and at the first install), and mms_busmask's
+** "blocked" means that the host blocks either one.
 **
 ** Arming stores a pointer to the frame's guard in a thread-local variable;
 ** MMS_FAULTED is sigsetjmp(env, 0): it saves registers only, no signal mask,
