@@ -62,10 +62,10 @@ WARN     = -std=c99 -Wall -Wextra -Wpedantic -Wshadow \
 MYCFLAGS = $(WARN) -fPIC -fvisibility=hidden -I$(LUA_INCDIR)
 
 SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c \
-       src/mm_search.c
+       src/mm_search.c src/mm_atomic.c
 OBJS = $(SRCS:src/%.c=$(B)/%.o)
 HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
-       src/mm_search.h src/mm_sys.h
+       src/mm_search.h src/mm_sys.h src/mm_atomic.h
 
 .PHONY: all module check check-all check-valgrind check-asan static lint demo bench \
         install uninstall clean deps FORCE
