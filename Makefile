@@ -130,6 +130,10 @@ $(B)/search_test: spec/search_test.c $(B)/mm_search.o src/mm_search.h
 $(B)/guard_test: spec/guard_test.c $(B)/config
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
 
+# Atomics, wait and notify between two lua_States in two threads of a host.
+$(B)/atomic_test: spec/atomic_test.c $(B)/config
+	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/atomic_test.c $(LUA_LIB) -lpthread -lm
+
 # The embedding example: Lua 5.4 and libmmap.a linked into one program
 # (luaL_requiref is 5.2+, and the example is written for 5.4). A 5.4 build
 # with the system's headers lends it its libmmap.a; any other build leaves
@@ -178,7 +182,7 @@ $(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_sear
 	$(CC) $(ASAN_CFLAGS) $(WARN) -Isrc -o $@ spec/core_test.c src/mm_core.c \
 	  src/mm_posix.c src/mm_search.c
 
-TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST)
+TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(B)/atomic_test $(HOST)
 RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) \
       MMAP_STATIC=$(HOST_LIB) sh spec/run
 
