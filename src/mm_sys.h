@@ -51,7 +51,7 @@ int mms_unlock(void *addr, size_t len);
 size_t mms_mapsize(size_t len, int flags);
 
 /*
-** Waiting on a 4-byte word (mm_wait, mm_notify; doc/mmap.md §13). With
+** Waiting on a 4-byte word (mm_wait, mm_notify; doc/mmap.md §12). With
 ** Linux's futex: mms_wait sleeps while *addr holds `expected`, until an
 ** mms_notify on the same word or for at most ns nanoseconds (ns < 0: no
 ** limit); shared: the word may be waited on from other processes
