@@ -215,8 +215,12 @@ bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)
 bench/memsearch: bench/memsearch.c | deps
 	$(CC) $(CFLAGS) $(WARN) -o $@ bench/memsearch.c
 
+# Workload (h): a blocking flock(2) and a monotonic clock for Lua.
+bench/flock.so: bench/flock.c | deps
+	$(CC) $(CFLAGS) $(WARN) -fPIC $(LIBFLAG) -I$(LUA_INCDIR) -o $@ bench/flock.c
+
 PYTHON ?= python3
-bench: mmap.so bench/guard bench/memsearch
+bench: mmap.so bench/guard bench/memsearch bench/flock.so
 	@LUA=$(LUA) PYTHON=$(PYTHON) $(PYTHON) bench/run.py
 
 demo: mmap.so
@@ -237,4 +241,4 @@ FORCE:
 # the host, luarocks' build/luarocks), the two copies here, bench's programs.
 clean:
 	rm -rf build
-	rm -f mmap.so libmmap.a bench/guard bench/memsearch
+	rm -f mmap.so libmmap.a bench/guard bench/memsearch bench/flock.so
