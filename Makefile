@@ -93,10 +93,10 @@ MYCFLAGS = $(WARN) $(POSIX_CFLAGS) $(PIN_SELF) -fPIC -fvisibility=hidden \
            -I$(LUA_INCDIR)
 
 SRCS = src/mmap.c src/mm_core.c src/mm_match.c src/mm_pack.c src/mm_posix.c \
-       src/mm_search.c
+       src/mm_search.c src/mm_atomic.c
 OBJS = $(SRCS:src/%.c=$(B)/%.o)
 HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
-       src/mm_search.h src/mm_sys.h
+       src/mm_search.h src/mm_sys.h src/mm_atomic.h
 
 .PHONY: all module check check-all check-valgrind check-asan static lint demo bench \
         install uninstall clean deps FORCE
@@ -172,6 +172,10 @@ $(B)/pin_test: spec/pin_test.c $(B)/pin/mmap.so
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -DPIN_SO='"$(B)/pin/mmap.so"' \
 	  -o $@ spec/pin_test.c $(LUA_LIB) -ldl -lm
 
+# Atomics, wait and notify between two lua_States in two threads of a host.
+$(B)/atomic_test: spec/atomic_test.c $(B)/config
+	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/atomic_test.c $(LUA_LIB) -lpthread -lm
+
 # The embedding example: Lua 5.4 and libmmap.a linked into one program
 # (luaL_requiref is 5.2+, and the example is written for 5.4). A 5.4 build
 # with the system's headers lends it its libmmap.a; any other build leaves
@@ -222,7 +226,7 @@ $(ASAN_DIR)/core_test: spec/core_test.c src/mm_core.c src/mm_posix.c src/mm_sear
 
 # (no pin_test for POSIX_ONLY: a library finds its own path with dladdr,
 # an extension)
-TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(HOST) \
+TESTBINS = $(B)/core_test $(B)/search_test $(B)/guard_test $(B)/atomic_test $(HOST) \
            $(if $(filter 1,$(POSIX_ONLY)),,$(B)/pin_test)
 RUN = LUA=$(LUA) BUSTED=$(BUSTED) TESTDIR=$(B) HOST=$(HOST) \
       MMAP_STATIC=$(HOST_LIB) MMAP_POSIX_ONLY=$(POSIX_ONLY) sh spec/run
@@ -256,8 +260,12 @@ bench/guard: bench/guard.c $(CORE_OBJS) $(HDRS)
 bench/memsearch: bench/memsearch.c | deps
 	$(CC) $(CFLAGS) $(WARN) -o $@ bench/memsearch.c
 
+# Workload (h): a blocking flock(2) and a monotonic clock for Lua.
+bench/flock.so: bench/flock.c | deps
+	$(CC) $(CFLAGS) $(WARN) -fPIC $(LIBFLAG) -I$(LUA_INCDIR) -o $@ bench/flock.c
+
 PYTHON ?= python3
-bench: mmap.so bench/guard bench/memsearch
+bench: mmap.so bench/guard bench/memsearch bench/flock.so
 	@LUA=$(LUA) PYTHON=$(PYTHON) $(PYTHON) bench/run.py
 
 demo: mmap.so
@@ -278,4 +286,4 @@ FORCE:
 # the host, luarocks' build/luarocks), the two copies here, bench's programs.
 clean:
 	rm -rf build
-	rm -f mmap.so libmmap.a bench/guard bench/memsearch
+	rm -f mmap.so libmmap.a bench/guard bench/memsearch bench/flock.so

@@ -56,4 +56,11 @@ describe("examples", function()
     assert.is_true(ok, out)
     assert.truthy(out:find('now reads "pong from the second process"', 1, true), out)
   end)
+
+  it("mutex.lua keeps an exact count across 4 processes with its lock", function()
+    local ok, out = run("mutex")
+    assert.is_true(ok, out)
+    assert.truthy(out:find("4 processes x 10000 locked increments: total 40000 (expected 40000)",
+                           1, true), out)
+  end)
 end)

@@ -64,6 +64,13 @@ H.MSG = {
   noresize = "mmap can't resize a readonly or copy-on-write memory map.",
   expand = "mmap: can't expand a shared anonymous mapping on Linux",
   nosize = "can't get size with trackfd=False",
+  -- atomic_*, wait, notify (`atomicfmt` has the format to fill in)
+  atomicfmt = "invalid atomic format '%s': one integer option of 1, 2, 4 or 8 bytes expected",
+  atomicrange = "mmap atomic offset out of range",
+  atomicalign = "mmap atomic offset must be a multiple of the value's size",
+  timeout = "timeout is not a number (NaN)",
+  overflow = "integer overflow",
+  unsigned = "unsigned overflow",
   -- status texts of the core that are never raised as such
   noerror = "no error",
   syserror = "system error",

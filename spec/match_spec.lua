@@ -681,10 +681,28 @@ describe("match/gmatch", function()
             -- already under way (as the older collectors may have, after
             -- the last iteration) could end without seeing it garbage
             collectgarbage()
-            finalizer(function()  -- H.finalizer, which H.child gives
-              if act == "close" then mm:close() else mm:resize(100) end
-            end)
+            -- A finalizer that runs outside the match (before it has begun,
+            -- in pcall's own allocation, say: how soon depends on the
+            -- heap's size) leaves a new one for the next cycle instead.
+            local done = false
+            local function inside()  -- is mm.match on the stack?
+              for level = 2, 50 do
+                local info = debug.getinfo(level, "f")
+                if not info then return false end
+                if info.func == mm.match then return true end
+              end
+              return false
+            end
+            local function arm()
+              finalizer(function()  -- H.finalizer, which H.child gives
+                if done then return end
+                if not inside() then return arm() end
+                if act == "close" then mm:close() else mm:resize(100) end
+              end)
+            end
+            arm()
             local ok, err = pcall(mm.match, mm, p)
+            done = true
             raised[ok and "nothing" or err] = true
             mm:close()
           end

@@ -8,7 +8,7 @@
 **
 ** Every byte of mapped memory is read or written by a function of this file
 ** (mm_getbyte .. mm_scatter) or of another core file (mm_match.c,
-** mm_pack.c), each under the bus-error guard (mm_bus_error reports what it
+** mm_pack.c, mm_atomic.c), each under the bus-error guard (mm_bus_error reports what it
 ** catches): nothing else dereferences m->data.
 */
 #ifndef MM_CORE_H
@@ -73,7 +73,13 @@ enum { MM_MODE_R, MM_MODE_RPLUS, MM_MODE_WPLUS, MM_MODE_C };
                     "MAP_GROWSDOWN are not supported") \
   X(MM_EBUS,        "mmap: bus error at offset %s: the file shrank beneath " \
                     "the map or its disk is full") \
-  X(MM_EPATTERN,    "malformed pattern")  /* the text is in mm_matchres */
+  X(MM_EPATTERN,    "malformed pattern")  /* the text is in mm_matchres */ \
+  X(MM_EATOMICFMT,  "invalid atomic format '%s': one integer option of " \
+                    "1, 2, 4 or 8 bytes expected")  /* %s: the format */ \
+  X(MM_EATOMICRANGE, "mmap atomic offset out of range") \
+  X(MM_EATOMICALIGN, "mmap atomic offset must be a multiple of the " \
+                     "value's size") \
+  X(MM_ETIMEOUT,    "timeout is not a number (NaN)")
 
 #define MM_ENUM_ITEM(code, text) code,
 typedef enum mm_status { MM_STATUSES(MM_ENUM_ITEM) MM_NSTATUS } mm_status;

@@ -820,3 +820,94 @@ int mms_guard_install (void) {
 }
 
 /* }====================================================== */
+
+
+/*
+** {======================================================
+** Waiting on a word (contract: mm_sys.h). Linux has the futex, keyed by
+** the address for a private word and by the file's page for a shared one,
+** so that processes that map the same file wait on the same word. Where
+** there is none (or MMS_NO_FUTEX is defined, to test the other path),
+** mms_wait says MMS_NOWAIT and mm_wait polls (mm_atomic.c).
+** =======================================================
+*/
+#include <time.h>
+#if defined(__linux__)
+#include <linux/futex.h>
+#endif
+
+#if defined(SYS_futex) && defined(FUTEX_WAIT) && defined(FUTEX_WAKE) && \
+    !defined(MMS_NO_FUTEX)
+
+/* FUTEX_PRIVATE_FLAG (2.6.22) spares the kernel the file lookup. */
+static int futex_op (int op, int shared) {
+#ifdef FUTEX_PRIVATE_FLAG
+  if (!shared) op |= FUTEX_PRIVATE_FLAG;
+#else
+  (void)shared;
+#endif
+  return op;
+}
+
+
+int mms_wait (const void *addr, uint32_t expected, int shared, int64_t ns) {
+  struct timespec ts, *rel = NULL;
+  long r;
+  if (ns >= 0) {  /* FUTEX_WAIT takes a relative time */
+    ts.tv_sec = (time_t)(ns / 1000000000);
+    ts.tv_nsec = (long)(ns % 1000000000);
+    rel = &ts;
+  }
+  r = syscall(SYS_futex, addr, futex_op(FUTEX_WAIT, shared),
+              (int)expected, rel, NULL, 0);
+  if (r == 0) return MMS_WOKEN;
+  switch (errno) {
+    case EAGAIN: return MMS_NOTEQUAL;  /* EWOULDBLOCK is the same */
+    case ETIMEDOUT: return MMS_TIMEDOUT;
+    case EINTR: return MMS_EINTR;
+    case ENOSYS: return MMS_NOWAIT;  /* a kernel (or sandbox) without it */
+    default: return -1;
+  }
+}
+
+
+int mms_notify (const void *addr, int shared, int count) {
+  long r;
+  if (count <= 0) return 0;
+  r = syscall(SYS_futex, addr, futex_op(FUTEX_WAKE, shared), count, NULL,
+              NULL, 0);
+  if (r < 0) return errno == ENOSYS ? 0 : -1;  /* its waiters poll */
+  return (int)r;
+}
+
+#else
+
+int mms_wait (const void *addr, uint32_t expected, int shared, int64_t ns) {
+  (void)addr; (void)expected; (void)shared; (void)ns;
+  return MMS_NOWAIT;
+}
+
+
+int mms_notify (const void *addr, int shared, int count) {
+  (void)addr; (void)shared; (void)count;
+  return 0;  /* pollers notice the change of the word themselves */
+}
+
+#endif
+
+
+int64_t mms_clock (void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+
+void mms_nap (int64_t ns) {
+  struct timespec ts;
+  ts.tv_sec = (time_t)(ns / 1000000000);
+  ts.tv_nsec = (long)(ns % 1000000000);
+  nanosleep(&ts, NULL);  /* early on a signal: the caller looks again */
+}
+
+/* }====================================================== */

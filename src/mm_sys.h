@@ -57,6 +57,25 @@ int mms_unlock(void *addr, size_t len);
 size_t mms_mapsize(size_t len, int flags);
 
 /*
+** Waiting on a 4-byte word (mm_wait, mm_notify; doc/mmap.md §12). With
+** Linux's futex: mms_wait sleeps while *addr holds `expected`, until an
+** mms_notify on the same word or for at most ns nanoseconds (ns < 0: no
+** limit); shared: the word may be waited on from other processes
+** (MAP_SHARED), else only from threads of this one. mms_wait returns
+** MMS_WOKEN (perhaps spuriously), MMS_NOTEQUAL, MMS_TIMEDOUT, MMS_EINTR
+** (a signal came: the caller decides), MMS_NOWAIT where the platform has
+** no such wait (the caller polls, with mms_nap), or -1 with errno (EFAULT:
+** the page cannot be read). mms_notify returns the number of waiters
+** woken (at most count), 0 where there is no such wait, or -1 with errno.
+** Neither touches the word itself except through the system call.
+*/
+enum { MMS_WOKEN, MMS_NOTEQUAL, MMS_TIMEDOUT, MMS_EINTR, MMS_NOWAIT };
+int mms_wait(const void *addr, uint32_t expected, int shared, int64_t ns);
+int mms_notify(const void *addr, int shared, int count);
+int64_t mms_clock(void);   /* a monotonic clock, in nanoseconds */
+void mms_nap(int64_t ns);  /* sleep about ns nanoseconds */
+
+/*
 ** {======================================================
 ** The bus-error guard (doc/mmap.md §13)
 **

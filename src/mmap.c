@@ -12,7 +12,9 @@
 ** Methods: close closed find rfind flush madvise move read read_byte readline
 **          resize seek seekable size tell write write_byte slice setslice
 **          (beyond Python) lines match gmatch unpack pack topointer
-**          mlock munlock
+**          mlock munlock atomic_load atomic_store atomic_add atomic_sub
+**          atomic_and atomic_or atomic_xor atomic_exchange atomic_cas wait
+**          notify
 ** Meta:    __index __newindex __len __tostring __close __gc
 ** C API:   luaopen_mmap lmmap_check lmmap_test (src/lmmap.h)
 */
@@ -1174,6 +1176,160 @@ static int m_pack (lua_State *L) {
 /* }====================================================== */
 
 
+/*
+** {======================================================
+** Atomics: atomic_* read or change one aligned integer of the map in one
+** indivisible step, and wait / notify sleep on and wake a 4-byte word
+** (mm_atomic.h; doc/mmap.md §12). Checks in pack's order: the arguments
+** (offset, values, format, then whether the values fit it), then
+** readable, then read-only, then where the value lies.
+** =======================================================
+*/
+
+#include <math.h>  /* HUGE_VAL */
+
+#include "mm_atomic.h"
+
+/* The format at argument arg ("j" when absent or nil) as a type. */
+static void atomictype (lua_State *L, int arg, mma_type *t) {
+  size_t len = 1;
+  const char *fmt = "j";
+  if (!lua_isnoneornil(L, arg))
+    fmt = checkdata(L, arg, &len);
+  if (mma_type_of(fmt, len, t) != MM_OK)
+    luaL_argerror(L, arg, lua_pushfstring(L, mm_message(MM_EATOMICFMT), fmt));
+}
+
+
+/* Raise string.pack's error when the value at arg does not fit type t. */
+static void atomicfits (lua_State *L, int arg, const mma_type *t,
+                        int64_t v) {
+  int st = mma_fits(t, v);
+  if (st != MM_OK)
+    luaL_argerror(L, arg, mmp_message(st));
+}
+
+
+/* atomic_*(offset, [v, [desired,]] [fmt]): nv values before the format. */
+static int atomicop (lua_State *L, int op, int nv) {
+  mm_map *m = tomap(L);
+  int64_t off = (int64_t)luaL_checkinteger(L, 2), v[2] = { 0, 0 }, old;
+  mma_type t;
+  size_t at;
+  int i, st;
+  for (i = 0; i < nv; i++)
+    v[i] = (int64_t)luaL_checkinteger(L, 3 + i);
+  atomictype(L, 3 + nv, &t);
+  for (i = 0; i < nv; i++)
+    atomicfits(L, 3 + i, &t, v[i]);
+  readable(L, m);
+  if (op != MMA_LOAD) writable(L, m);
+  if ((st = mm_atomic_at(m, off, t.size, &at)) != MM_OK ||
+      (st = mm_atomic(m, at, &t, op, v[0], v[1], &old)) != MM_OK)
+    return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)old);
+  return 1;
+}
+
+
+static int m_atomic_load (lua_State *L) {
+  return atomicop(L, MMA_LOAD, 0);
+}
+
+
+static int m_atomic_store (lua_State *L) {
+  return atomicop(L, MMA_STORE, 1);
+}
+
+
+static int m_atomic_add (lua_State *L) {
+  return atomicop(L, MMA_ADD, 1);
+}
+
+
+static int m_atomic_sub (lua_State *L) {
+  return atomicop(L, MMA_SUB, 1);
+}
+
+
+static int m_atomic_and (lua_State *L) {
+  return atomicop(L, MMA_AND, 1);
+}
+
+
+static int m_atomic_or (lua_State *L) {
+  return atomicop(L, MMA_OR, 1);
+}
+
+
+static int m_atomic_xor (lua_State *L) {
+  return atomicop(L, MMA_XOR, 1);
+}
+
+
+static int m_atomic_exchange (lua_State *L) {
+  return atomicop(L, MMA_EXCHANGE, 1);
+}
+
+
+static int m_atomic_cas (lua_State *L) {
+  return atomicop(L, MMA_CAS, 2);
+}
+
+
+/* Timeouts from this many seconds on (some 285 years) never end. */
+#define WAIT_FOREVER 9.0e9
+
+/*
+** wait(offset, expected [, timeout]): expected is compared with the word
+** as 32 bits, so that it may be given signed or unsigned ("i4" or "I4");
+** timeout in seconds, nil (or math.huge) for none, negative as 0.
+*/
+static int m_wait (lua_State *L) {
+  static const char *const outcomes[] = { "ok", "not-equal", "timed-out" };
+  mm_map *m = tomap(L);
+  int64_t off = (int64_t)luaL_checkinteger(L, 2), ns = -1;
+  int64_t expected = (int64_t)luaL_checkinteger(L, 3);
+  size_t at;
+  int st, outcome;
+  if (!lua_isnoneornil(L, 4)) {
+    lua_Number s = luaL_checknumber(L, 4);
+    luaL_argcheck(L, s == s, 4, mm_message(MM_ETIMEOUT));
+    ns = s <= 0 ? 0 : s >= WAIT_FOREVER ? -1 : (int64_t)(s * 1e9);
+  }
+  if (expected < INT32_MIN || expected > (int64_t)UINT32_MAX)
+    luaL_argerror(L, 3, mmp_message(MMP_EOVERFLOW));
+  readable(L, m);
+  if ((st = mm_atomic_at(m, off, 4, &at)) != MM_OK ||
+      (st = mm_wait(m, at, (uint32_t)expected, ns, &outcome)) != MM_OK)
+    return failure(L, st);
+  lua_pushstring(L, outcomes[outcome]);
+  return 1;
+}
+
+
+/* notify(offset [, count]): count nil or math.huge for all, negative as 0. */
+static int m_notify (lua_State *L) {
+  mm_map *m = tomap(L);
+  int64_t off = (int64_t)luaL_checkinteger(L, 2), count = INT64_MAX, woken;
+  size_t at;
+  int st;
+  if (!lua_isnoneornil(L, 3) &&
+      !(lua_type(L, 3) == LUA_TNUMBER && lua_tonumber(L, 3) == HUGE_VAL)) {
+    count = (int64_t)luaL_checkinteger(L, 3);
+    if (count < 0) count = 0;
+  }
+  readable(L, m);
+  if ((st = mm_atomic_at(m, off, 4, &at)) != MM_OK ||
+      (st = mm_notify(m, at, count, &woken)) != MM_OK)
+    return failure(L, st);
+  lua_pushinteger(L, (lua_Integer)woken);
+  return 1;
+}
+
+/* }====================================================== */
+
+
 static const luaL_Reg meta[] = {
   {"__newindex", m_newindex},
   {"__len", m_len},
@@ -1185,6 +1341,15 @@ static const luaL_Reg meta[] = {
 };
 
 static const luaL_Reg methods[] = {
+  {"atomic_add", m_atomic_add},
+  {"atomic_and", m_atomic_and},
+  {"atomic_cas", m_atomic_cas},
+  {"atomic_exchange", m_atomic_exchange},
+  {"atomic_load", m_atomic_load},
+  {"atomic_or", m_atomic_or},
+  {"atomic_store", m_atomic_store},
+  {"atomic_sub", m_atomic_sub},
+  {"atomic_xor", m_atomic_xor},
   {"close", m_close},
   {"find", m_find},
   {"flush", m_flush},
@@ -1195,6 +1360,7 @@ static const luaL_Reg methods[] = {
   {"mlock", m_mlock},
   {"move", m_move},
   {"munlock", m_munlock},
+  {"notify", m_notify},
   {"pack", m_pack},
   {"read", m_read},
   {"read_byte", m_read_byte},
@@ -1209,6 +1375,7 @@ static const luaL_Reg methods[] = {
   {"tell", m_tell},
   {"topointer", m_topointer},
   {"unpack", m_unpack},
+  {"wait", m_wait},
   {"write", m_write},
   {"write_byte", m_write_byte},
   {NULL, NULL}
