@@ -169,6 +169,32 @@ local FINALIZER = [[
   end]]
 H.finalizer = assert(H.load(FINALIZER, "=finalizer", _G))()
 
+-- eager_gc(pause, stepmul): the collector in incremental mode with these
+-- parameters, for specs that need finalizers to run during a call; returns
+-- a function that sets the previous parameters back. 5.5 removed
+-- "setpause"/"setstepmul" (and ignores the numbers of "incremental"): it
+-- takes them through "param", where stepmul 0 makes every step a whole
+-- cycle. Given to H.child's children too (as `eager_gc`).
+local EAGER_GC = [[
+  return function(pause, stepmul)
+    pcall(collectgarbage, "incremental")  -- 5.2, 5.4+: not generational
+    if tonumber(_VERSION:match("%d+%.%d+")) >= 5.5 then
+      local p = collectgarbage("param", "pause", pause)
+      local m = collectgarbage("param", "stepmul", stepmul)
+      return function()
+        collectgarbage("param", "pause", p)
+        collectgarbage("param", "stepmul", m)
+      end
+    end
+    local p = collectgarbage("setpause", pause)
+    local m = collectgarbage("setstepmul", stepmul)
+    return function()
+      collectgarbage("setpause", p)
+      collectgarbage("setstepmul", m)
+    end
+  end]]
+H.eager_gc = assert(H.load(EAGER_GC, "=eager_gc", _G))()
+
 -- Its arguments, returned: `return H.values(mm:read(...))` keeps a method
 -- call out of tail position, where LuaJIT loses the function's name and
 -- numbers its arguments from self ("bad argument #2 to '?'").
@@ -435,7 +461,8 @@ function H.fdbase()
 end
 
 -- Run a Lua chunk in a second interpreter process that can require "mmap"
--- and "helper", and has H.finalizer as the local `finalizer`; returns
+-- and "helper", and has H.finalizer and H.eager_gc as the locals
+-- `finalizer` and `eager_gc`; returns
 -- everything it printed, stderr included. `prefix` is shell text run first
 -- in the child's shell (a ulimit, say); it must not hold '"'. The child
 -- reads MMAP_CPATH (set by make check-asan) from its own environment.
@@ -445,6 +472,7 @@ function H.child(code, prefix, env)
   f:write('package.cpath = (os.getenv("MMAP_CPATH") or "./?.so;") .. package.cpath\n',
           'package.path = "./spec/?.lua;" .. package.path\n',  -- require "helper"
           ('local finalizer = assert((loadstring or load)(%q))()\n'):format(FINALIZER),
+          ('local eager_gc = assert((loadstring or load)(%q))()\n'):format(EAGER_GC),
           code)
   f:close()
   local cmd = ('%ssh -c "%sexec %s %s" 2>&1'):format(env or "", prefix or "", H.LUA, script)

@@ -666,12 +666,7 @@ describe("match/gmatch", function()
         local p = ("(" .. ("x"):rep(2000) .. ")"):rep(31)
         local data = ("x"):rep(31 * 2000)
         collectgarbage()
-        if _VERSION == "Lua 5.4" then
-          collectgarbage("incremental", 1, 1000)
-        else  -- the same parameters, set the older way
-          collectgarbage("setpause", 1)
-          collectgarbage("setstepmul", 1000)
-        end
+        eager_gc(1, 1000)  -- H.eager_gc, which H.child gives
         for _, act in ipairs({ "close", "shrink" }) do
           local raised = {}
           for _ = 1, 20 do
@@ -837,8 +832,14 @@ describe("match/gmatch copy nothing", function()
       for at in mm:gmatch("()[n]eedle") do assert.are.equal(SIZE - 100, at) end
     end)
     assert.is_true(kb < 1024, ("match and gmatch allocated %.0f kB"):format(kb))
-    -- the measure sees a copy: reading the map makes one
-    kb = grown(function() assert.are.equal(SIZE, #mm:slice()) end)
+    -- the measure sees a copy: reading the map makes one (on 5.5 slice
+    -- hands Lua a buffer of its own as the string, which the count leaves
+    -- out: a string made from it is the copy the count sees)
+    kb = grown(function()
+      local s = mm:slice()
+      assert.are.equal(SIZE, #s)
+      if H.VERSION >= 5.5 then assert.are.equal(SIZE + 1, #(s .. "x")) end
+    end)
     assert.is_true(kb >= SIZE / 1024, ("slice allocated only %.0f kB"):format(kb))
     H.cleanup()
   end)

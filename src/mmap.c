@@ -102,9 +102,15 @@ static void writable (lua_State *L, const mm_map *m) {
 ** allocation may have run a finalizer that closed or shrank the map, so
 ** the bytes up to `end` must still be there.
 */
+static int present (const mm_map *m, size_t end) {
+  if (m->data == NULL) return MM_ECLOSED;
+  if (end > m->size) return MM_EINDEX;
+  return MM_OK;
+}
+
 static void stillthere (lua_State *L, const mm_map *m, size_t end) {
-  if (m->data == NULL) failure(L, MM_ECLOSED);
-  if (end > m->size) failure(L, MM_EINDEX);
+  int st = present(m, end);
+  if (st != MM_OK) failure(L, st);
 }
 
 
@@ -359,21 +365,29 @@ static int m_move (lua_State *L) {
 */
 #define READ_STACK 4096
 
-/* Push n bytes from the position (n already clamped), advancing it. */
+/*
+** Push n bytes from the position (n already clamped), advancing it. Where
+** the Lua takes a buffer as the string (mm_compat.h), only short reads go
+** through the stack.
+*/
 static int pushread (lua_State *L, mm_map *m, size_t n) {
-  luaL_Buffer b;
+  mmc_Result r;
   char *p;
   int st;
-  if (n <= READ_STACK) {  /* one copy less, and no box to allocate */
+  if (mmc_viastack(n, READ_STACK)) {  /* one copy less, no box to allocate */
     char buf[READ_STACK];
     if (n && (st = mm_read(m, n, buf)) != MM_OK) return failure(L, st);
     lua_pushlstring(L, buf, n);
     return 1;
   }
-  p = luaL_buffinitsize(L, &b, n);
-  stillthere(L, m, m->pos + n);
-  if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
-  luaL_pushresultsize(&b, n);
+  p = mmc_resultinit(L, &r, n);
+  if ((st = present(m, m->pos + n)) == MM_OK)
+    st = mm_read(m, n, p);
+  if (st != MM_OK) {
+    mmc_resultfree(&r);
+    return failure(L, st);
+  }
+  mmc_pushresult(&r, n);
   return 1;
 }
 
@@ -425,11 +439,15 @@ static int pushline (lua_State *L, mm_map *m, int keep) {
   if (n <= sizeof buf)
     lua_pushlstring(L, buf, n - (!keep && buf[n - 1] == '\n'));
   else {
-    luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, n);
-    stillthere(L, m, m->pos + n);
-    if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
-    luaL_pushresultsize(&b, n - (!keep && p[n - 1] == '\n'));
+    mmc_Result r;
+    char *p = mmc_resultinit(L, &r, n);
+    if ((st = present(m, m->pos + n)) == MM_OK)
+      st = mm_read(m, n, p);
+    if (st != MM_OK) {
+      mmc_resultfree(&r);
+      return failure(L, st);
+    }
+    mmc_pushresult(&r, n - (!keep && p[n - 1] == '\n'));
   }
   return 1;
 }
@@ -594,16 +612,20 @@ static int m_slice (lua_State *L) {
   mm_map *m = tomap(L);
   bounds bd;
   mm_slice s;
-  luaL_Buffer b;
+  mmc_Result r;
   char *p;
   int st;
   checkbounds(L, 4, &bd);
   readable(L, m);
   resolve(L, m, &bd, &s);
-  p = luaL_buffinitsize(L, &b, s.count);
-  stillthere(L, m, mm_slice_end(&s));
-  if (s.count && (st = mm_gather(m, &s, p)) != MM_OK) return failure(L, st);
-  luaL_pushresultsize(&b, s.count);
+  p = mmc_resultinit(L, &r, s.count);
+  if ((st = present(m, mm_slice_end(&s))) == MM_OK && s.count)
+    st = mm_gather(m, &s, p);
+  if (st != MM_OK) {
+    mmc_resultfree(&r);
+    return failure(L, st);
+  }
+  mmc_pushresult(&r, s.count);
   return 1;
 }
 
