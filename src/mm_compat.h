@@ -19,6 +19,8 @@
 #define MM_COMPAT_H
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -303,6 +305,26 @@ typedef struct mmc_Result {
 #define mmc_viastack(n, limit)  ((n) <= (limit))
 
 #endif
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Counts in pack formats
+** =======================================================
+*/
+
+/*
+** The largest count string.pack reads ("c" lengths, integral sizes): 5.5
+** reads a size_t up to the largest Lua integer, earlier Luas an int.
+*/
+#if LUA_VERSION_NUM >= 505
+#define MMC_COUNTMAX  ((int64_t)((uint64_t)SIZE_MAX < (uint64_t)INT64_MAX ? \
+                                 (uint64_t)SIZE_MAX : (uint64_t)INT64_MAX))
+#else
+#define MMC_COUNTMAX  ((int64_t)INT_MAX)
+#endif
+
 /* }====================================================== */
 
 

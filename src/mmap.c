@@ -17,6 +17,7 @@
 ** C API:   luaopen_mmap lmmap_check lmmap_test (src/lmmap.h)
 */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -965,12 +966,24 @@ typedef char pack_sizes_agree[(sizeof(lua_Integer) == sizeof(int64_t) &&
 ** Raise a status of the packing core with string.pack's wording: format
 ** errors name the format, value and data errors argument arg.
 */
-static int packfailure (lua_State *L, int st, int detail, int arg) {
-  const char *msg;
+static int packfailure (lua_State *L, int st, int64_t detail, int arg) {
+  const char *msg, *text = mmp_message(st), *d = strstr(text, "%d");
   if (st <= MMP_EBASE) return failure(L, st);
   if (st == MMP_EMANY)
-    return luaL_error(L, "stack overflow (%s)", mmp_message(st));
-  msg = lua_pushfstring(L, mmp_message(st), detail);
+    return luaL_error(L, "stack overflow (%s)", text);
+  if (d != NULL && (detail > INT_MAX || detail < INT_MIN)) {
+    /* a count past an int (5.5 reads them as size_t): the whole number,
+       where string.pack's own message would print it cut to an int */
+    char num[24];
+    snprintf(num, sizeof num, "%" PRId64, detail);
+    lua_pushlstring(L, text, (size_t)(d - text));
+    lua_pushstring(L, num);
+    lua_pushstring(L, d + 2);
+    lua_concat(L, 3);
+    msg = lua_tostring(L, -1);
+  }
+  else
+    msg = lua_pushfstring(L, text, (int)detail);
   switch (mmp_blame(st)) {
     case MMP_BLAME_FORMAT: return luaL_argerror(L, 2, msg);
     case MMP_BLAME_DATA: return luaL_argerror(L, arg, msg);
@@ -1074,7 +1087,8 @@ static int m_pack (lua_State *L) {
   mmp_item autoitems[PACK_AUTO], *items = autoitems;
   mmp_format f;
   uint64_t total = 0, before;
-  int arg = 3, st, detail = 0;
+  int arg = 3, st;
+  int64_t detail = 0;
   if (off < 0) off += (int64_t)m->size;  /* may stay negative: checked last */
   lua_pushnil(L);  /* as string.pack: a missing value reads as nil */
   if (flen > PACK_AUTO)
@@ -1220,6 +1234,7 @@ LMMAP_API void *lmmap_check (lua_State *L, int idx, size_t *len,
 
 
 LMMAP_API int luaopen_mmap (lua_State *L) {
+  mmp_countmax(MMC_COUNTMAX);  /* format counts as this Lua reads them */
   createmeta(L);
   luaL_newlib(L, funcs);
   setconstants(L);
