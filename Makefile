@@ -232,7 +232,7 @@ BENCH55 = $(CURDIR)/build/lua5.5
 bench: mmap.so bench/guard bench/memsearch
 	@$(MAKE) --no-print-directory -s module LUA_VERSION=5.5 B=build/5.5 \
 	  LUA=$(BENCH55)/bin/lua5.5 LUA_INCDIR=$(BENCH55)/include BUSTED=$(BENCH55)/busted
-	@LUA=$(LUA) LUA55=$(BENCH55)/bin/lua5.5 PYTHON=$(PYTHON) $(PYTHON) bench/run.py
+	@LUA=$(LUA) LUA55=build/lua5.5/bin/lua5.5 PYTHON=$(PYTHON) $(PYTHON) bench/run.py
 
 demo: mmap.so
 	@LUA=$(LUA) sh examples/demo.sh
