@@ -174,11 +174,15 @@ H.finalizer = assert(H.load(FINALIZER, "=finalizer", _G))()
 -- a function that sets the previous parameters back. 5.5 removed
 -- "setpause"/"setstepmul" (and ignores the numbers of "incremental"): it
 -- takes them through "param", where stepmul 0 makes every step a whole
--- cycle. Given to H.child's children too (as `eager_gc`).
+-- cycle. (Children that time the collector set it themselves, in the same
+-- way: anything more in their heap moves when a cycle comes.)
 local EAGER_GC = [[
   return function(pause, stepmul)
-    pcall(collectgarbage, "incremental")  -- 5.2, 5.4+: not generational
-    if tonumber(_VERSION:match("%d+%.%d+")) >= 5.5 then
+    local v = tonumber(_VERSION:match("%d+%.%d+"))
+    if v >= 5.4 then  -- the generational mode ignores these parameters
+      collectgarbage("incremental")
+    end
+    if v >= 5.5 then
       local p = collectgarbage("param", "pause", pause)
       local m = collectgarbage("param", "stepmul", stepmul)
       return function()
@@ -461,8 +465,7 @@ function H.fdbase()
 end
 
 -- Run a Lua chunk in a second interpreter process that can require "mmap"
--- and "helper", and has H.finalizer and H.eager_gc as the locals
--- `finalizer` and `eager_gc`; returns
+-- and "helper", and has H.finalizer as the local `finalizer`; returns
 -- everything it printed, stderr included. `prefix` is shell text run first
 -- in the child's shell (a ulimit, say); it must not hold '"'. The child
 -- reads MMAP_CPATH (set by make check-asan) from its own environment.
@@ -472,7 +475,6 @@ function H.child(code, prefix, env)
   f:write('package.cpath = (os.getenv("MMAP_CPATH") or "./?.so;") .. package.cpath\n',
           'package.path = "./spec/?.lua;" .. package.path\n',  -- require "helper"
           ('local finalizer = assert((loadstring or load)(%q))()\n'):format(FINALIZER),
-          ('local eager_gc = assert((loadstring or load)(%q))()\n'):format(EAGER_GC),
           code)
   f:close()
   local cmd = ('%ssh -c "%sexec %s %s" 2>&1'):format(env or "", prefix or "", H.LUA, script)

@@ -666,7 +666,16 @@ describe("match/gmatch", function()
         local p = ("(" .. ("x"):rep(2000) .. ")"):rep(31)
         local data = ("x"):rep(31 * 2000)
         collectgarbage()
-        eager_gc(1, 1000)  -- H.eager_gc, which H.child gives
+        if _VERSION == "Lua 5.5" then  -- no setpause/setstepmul (H.eager_gc)
+          collectgarbage("incremental")
+          collectgarbage("param", "pause", 1)
+          collectgarbage("param", "stepmul", 1000)
+        elseif _VERSION == "Lua 5.4" then
+          collectgarbage("incremental", 1, 1000)
+        else  -- the same parameters, set the older way
+          collectgarbage("setpause", 1)
+          collectgarbage("setstepmul", 1000)
+        end
         for _, act in ipairs({ "close", "shrink" }) do
           local raised = {}
           for _ = 1, 20 do
