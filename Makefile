@@ -3,7 +3,7 @@
 #   make                 build mmap.so in this directory
 #   make module          build $(B)/mmap.so only (what luarocks builds)
 #   make check           build, then run the specs and the C tests
-#   make check-all       make check on Lua 5.1, 5.2, 5.3, 5.4 and LuaJIT in turn
+#   make check-all       make check on Lua 5.1, 5.2, 5.3, 5.4, 5.5 and LuaJIT in turn
 #   make check-valgrind  the same specs under valgrind memcheck
 #   make check-asan      the same specs against an ASan+UBSan build
 #   make static          libmmap.a, for C hosts that link the module in
@@ -32,6 +32,9 @@
 #   make demo               lua5.4 liblua5.4-dev
 #   make check, check-asan  lua5.4 liblua5.4-dev lua-busted
 #                           (LUA_VERSION=5.1/5.2/jit: also lua-compat53)
+#                           (LUA_VERSION=5.5: none for Lua itself; unless
+#                           LUA and LUA_INCDIR are given, .ci/lua55 builds
+#                           it and busted's C modules into build/lua5.5)
 #   make check-valgrind     the same and valgrind
 #   make bench              lua5.4 liblua5.4-dev python3
 #   make lint               lua-check
@@ -39,7 +42,7 @@
 # Optional, for specs that are pending without them: strace (guard_spec's
 # system-call count), lua-rex-pcre2 (rex_spec). .ci/run installs all of them.
 #
-# LUA_VERSION is 5.1, 5.2, 5.3, 5.4 (the default) or jit (LuaJIT 2.1). Each
+# LUA_VERSION is 5.1, 5.2, 5.3, 5.4 (the default), 5.5 or jit (LuaJIT 2.1). Each
 # version builds in build/$(LUA_VERSION)/; ./mmap.so is a copy of the last
 # one built, so that `package.cpath = "./?.so;" .. package.cpath` finds it
 # (make check-all ends by making it the default version's again).
@@ -51,6 +54,17 @@ LUA         ?= luajit
 LUA_INCDIR  ?= /usr/include/luajit-2.1
 LUA_LIB     ?= -lluajit-5.1
 LUA_ABI      = 5.1
+else ifeq ($(LUA_VERSION),5.5)
+# No distribution packages it yet: unless LUA and LUA_INCDIR name one,
+# .ci/lua55 builds one into build/lua5.5 (from ../shared/lua-5.5.0), with a
+# busted runner for it (BUSTED). Its liblua.a is static: a C program that
+# loads mmap.so into it exports the lua_* symbols (-Wl,-E).
+LUA55       ?= $(CURDIR)/build/lua5.5
+LUA         ?= $(LUA55)/bin/lua5.5
+LUA_INCDIR  ?= $(LUA55)/include
+LUA_LIB     ?= -Wl,-E $(LUA55)/lib/liblua.a -ldl
+BUSTED      ?= $(LUA55)/busted
+LUA_ABI      = 5.5
 else
 LUA         ?= lua$(LUA_VERSION)
 LUA_INCDIR  ?= /usr/include/lua$(LUA_VERSION)
@@ -243,7 +257,7 @@ check-valgrind: $(SO_HERE) $(TESTBINS)
 # Every version in turn, each ending with its own line; then the sum. Each
 # one replaces ./mmap.so: it is made this make's own again at the end, so
 # that lua5.4 finds a 5.4 build there, and the status is check-all's.
-ALL_VERSIONS = 5.1 5.2 5.3 5.4 jit
+ALL_VERSIONS = 5.1 5.2 5.3 5.4 5.5 jit
 check-all:
 	@sh spec/run-all $(ALL_VERSIONS); status=$$?; \
 	  $(MAKE) --no-print-directory -s mmap.so >/dev/null || status=1; \
@@ -265,8 +279,13 @@ bench/flock.so: bench/flock.c | deps
 	$(CC) $(CFLAGS) $(WARN) -fPIC $(LIBFLAG) -I$(LUA_INCDIR) -o $@ bench/flock.c
 
 PYTHON ?= python3
+# The read workload has a Lua 5.5 side: build/5.5/mmap.so and the Lua of
+# .ci/lua55 (whatever LUA_VERSION this make is for).
+BENCH55 = $(CURDIR)/build/lua5.5
 bench: mmap.so bench/guard bench/memsearch bench/flock.so
-	@LUA=$(LUA) PYTHON=$(PYTHON) $(PYTHON) bench/run.py
+	@$(MAKE) --no-print-directory -s module LUA_VERSION=5.5 B=build/5.5 \
+	  LUA=$(BENCH55)/bin/lua5.5 LUA_INCDIR=$(BENCH55)/include BUSTED=$(BENCH55)/busted
+	@LUA=$(LUA) LUA55=build/lua5.5/bin/lua5.5 PYTHON=$(PYTHON) $(PYTHON) bench/run.py
 
 demo: mmap.so
 	@LUA=$(LUA) sh examples/demo.sh

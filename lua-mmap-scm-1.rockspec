@@ -7,7 +7,7 @@ source = {
 }
 
 description = {
-   summary = "Memory-mapped files for Lua 5.1-5.4 and LuaJIT, with the API of Python's mmap",
+   summary = "Memory-mapped files for Lua 5.1-5.5 and LuaJIT, with the API of Python's mmap",
    detailed = [[
 lua-mmap maps files and anonymous memory into a Lua program. A map works as
 a fixed-size byte array (mm[i], #mm) and as an open file (read, write, seek,
@@ -29,7 +29,7 @@ failures are returned as nil, message, errno, as io.open does.
 supported_platforms = { "linux" }
 
 dependencies = {
-   "lua >= 5.1, < 5.5",
+   "lua >= 5.1, < 5.6",
 }
 
 build = {

@@ -2,7 +2,8 @@
 
     python3 bench/run.py [WORKLOAD...]
 
-Environment: LUA (lua5.4), PYTHON (python3), BENCH_OUT (bench/RESULTS.md, or
+Environment: LUA (lua5.4), LUA55 (build/lua5.5/bin/lua5.5, for the sides
+written LUA55), PYTHON (python3), BENCH_OUT (bench/RESULTS.md, or
 standard output only when WORKLOAD names are given), BENCH_ROUNDS (overrides
 every workload's rounds, for trying a change quickly).
 
@@ -27,6 +28,9 @@ import textwrap
 import time
 
 LUA = os.environ.get("LUA", "lua5.4")
+# The Lua 5.5 side of a workload (word LUA55): the interpreter .ci/lua55
+# builds, loading build/5.5/mmap.so (make bench builds both).
+LUA55 = os.environ.get("LUA55", "build/lua5.5/bin/lua5.5")
 PYTHON = os.environ.get("PYTHON", "python3")
 STARTED = time.time()
 
@@ -102,6 +106,8 @@ def words(cmd, data=(), tmp=None):
     for word in shlex.split(cmd):
         if word == "LUA":
             out.append(LUA)
+        elif word == "LUA55":
+            out += ["env", "MMAP_CPATH=build/5.5/?.so;", LUA55]
         elif word == "PYTHON":
             out += [PYTHON, "-I"]
         elif word in data and tmp:

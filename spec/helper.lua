@@ -176,6 +176,36 @@ local FINALIZER = [[
   end]]
 H.finalizer = assert(H.load(FINALIZER, "=finalizer", _G))()
 
+-- eager_gc(pause, stepmul): the collector in incremental mode with these
+-- parameters, for specs that need finalizers to run during a call; returns
+-- a function that sets the previous parameters back. 5.5 removed
+-- "setpause"/"setstepmul" (and ignores the numbers of "incremental"): it
+-- takes them through "param", where stepmul 0 makes every step a whole
+-- cycle. (Children that time the collector set it themselves, in the same
+-- way: anything more in their heap moves when a cycle comes.)
+local EAGER_GC = [[
+  return function(pause, stepmul)
+    local v = tonumber(_VERSION:match("%d+%.%d+"))
+    if v >= 5.4 then  -- the generational mode ignores these parameters
+      collectgarbage("incremental")
+    end
+    if v >= 5.5 then
+      local p = collectgarbage("param", "pause", pause)
+      local m = collectgarbage("param", "stepmul", stepmul)
+      return function()
+        collectgarbage("param", "pause", p)
+        collectgarbage("param", "stepmul", m)
+      end
+    end
+    local p = collectgarbage("setpause", pause)
+    local m = collectgarbage("setstepmul", stepmul)
+    return function()
+      collectgarbage("setpause", p)
+      collectgarbage("setstepmul", m)
+    end
+  end]]
+H.eager_gc = assert(H.load(EAGER_GC, "=eager_gc", _G))()
+
 -- Its arguments, returned: `return H.values(mm:read(...))` keeps a method
 -- call out of tail position, where LuaJIT loses the function's name and
 -- numbers its arguments from self ("bad argument #2 to '?'").

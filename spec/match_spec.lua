@@ -656,12 +656,29 @@ describe("match/gmatch", function()
       H.raises(H.MSG.closed, it)
     end)
 
+    -- 5.5 has no "setpause"/"setstepmul" (see H.eager_gc): there the
+    -- child sets the same parameters through "param". Elsewhere its text
+    -- is left exactly as it was: this case is sensitive to the child's
+    -- heap, which its own source is part of, when a cycle comes.
+    local function gc55(code)
+      if H.VERSION < 5.5 then return code end
+      local old = code:match("\n( *if _VERSION == \"Lua 5.4\" then\n.-\n *end\n)")
+      assert(old, "the collector settings of the child are not where expected")
+      return (code:gsub(old:gsub("%p", "%%%0"), function()
+        return [[
+        collectgarbage("incremental")
+        collectgarbage("param", "pause", 1)
+        collectgarbage("param", "stepmul", 1000)
+]]
+      end, 1))
+    end
+
     it("a finalizer that closes or shrinks the map while captures are pushed", function()
       -- each capture's buffer is an allocation that may run a finalizer:
       -- with the collector this eager, it runs during the first one. The
       -- captures are checked against the map after each allocation (in a
       -- child, so that this process keeps its collector settings).
-      local out = H.child([[
+      local out = H.child(gc55([[
         local mmap = require "mmap"
         local p = ("(" .. ("x"):rep(2000) .. ")"):rep(31)
         local data = ("x"):rep(31 * 2000)
@@ -708,7 +725,7 @@ describe("match/gmatch", function()
           end
           for k in pairs(raised) do print(act .. " " .. k) end
         end
-      ]])
+      ]]))
       assert.are.equal("close " .. H.MSG.closed .. "\nshrink " .. H.MSG.index .. "\n", out)
     end)
 
@@ -855,8 +872,14 @@ describe("match/gmatch copy nothing", function()
       for at in mm:gmatch("()[n]eedle") do assert.are.equal(SIZE - 100, at) end
     end)
     assert.is_true(kb < 1024, ("match and gmatch allocated %.0f kB"):format(kb))
-    -- the measure sees a copy: reading the map makes one
-    kb = grown(function() assert.are.equal(SIZE, #mm:slice()) end)
+    -- the measure sees a copy: reading the map makes one (on 5.5 slice
+    -- hands Lua a buffer of its own as the string, which the count leaves
+    -- out: a string made from it is the copy the count sees)
+    kb = grown(function()
+      local s = mm:slice()
+      assert.are.equal(SIZE, #s)
+      if H.VERSION >= 5.5 then assert.are.equal(SIZE + 1, #(s .. "x")) end
+    end)
     assert.is_true(kb >= SIZE / 1024, ("slice allocated only %.0f kB"):format(kb))
     H.cleanup()
   end)

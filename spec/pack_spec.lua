@@ -136,19 +136,22 @@ local function ref_pack(fmt, ...)
 end
 
 -- The collector made to take a step at every allocation; returns a
--- function that sets the defaults back. (5.4 sets both at once; before,
--- "setpause" and "setstepmul" each return the old value.)
+-- function that sets the defaults back (H.eager_gc: 5.5 takes "param").
 local function eager_gc()
-  if H.VERSION >= 5.4 and not H.JIT then
-    collectgarbage("incremental", 0, 1000)
-    return function() collectgarbage("incremental", 200, 100) end
-  end
-  local pause = collectgarbage("setpause", 0)
-  local mul = collectgarbage("setstepmul", 1000)
-  return function()
-    collectgarbage("setpause", pause)
-    collectgarbage("setstepmul", mul)
-  end
+  return H.eager_gc(0, 1000)
+end
+
+-- Our message is theirs, or theirs printed a count cut to an int: 5.5's
+-- string.pack reads counts as size_t and prints an over-large integral size
+-- with a %d, where the module prints the whole number (doc/mmap.md §14).
+local function same_msg(ours, theirs)
+  if ours == theirs then return true end
+  local a, rest = ours:match("^integral size %((%d+)%)(.*)$")
+  local b, rest2 = theirs:match("^integral size %((%-?%d+)%)(.*)$")
+  if not (a and b and rest == rest2 and H.INT64) then return false end
+  local low = H.band(math.tointeger(tonumber(a)), 0xffffffff)
+  if low >= 0x80000000 then low = low - 0x100000000 end
+  return #a >= 10 and low == tonumber(b)
 end
 
 -- Calls of the methods are never tail calls (`return values(mm:unpack(...))`,
@@ -438,7 +441,7 @@ local function check_pack(fmt, vals, nv, off)
   end
   local msg, argno = H.MSG.data, nil
   if not theirs.ok then msg, argno = theirs.msg, pack_arg(theirs.arg) end
-  if ours.msg ~= msg or ours.arg ~= argno then
+  if not same_msg(ours.msg, msg) or ours.arg ~= argno then
     fail(what, fmt, ("raised %q (argument %s), not %q (argument %s)")
          :format(ours.msg, tostring(ours.arg), msg, tostring(argno)))
   end
@@ -473,7 +476,7 @@ local function check_unpack(fmt, subject, off)
     return
   end
   if ours.ok then fail(what, fmt, "succeeded where it should raise " .. theirs.msg) end
-  if ours.msg ~= theirs.msg or ours.arg ~= unpack_arg(theirs.arg) then
+  if not same_msg(ours.msg, theirs.msg) or ours.arg ~= unpack_arg(theirs.arg) then
     fail(what, fmt, ("raised %q (argument %s), not %q (argument %s)")
          :format(ours.msg, tostring(ours.arg), theirs.msg,
                  tostring(unpack_arg(theirs.arg))))
@@ -690,6 +693,9 @@ describe("pack", function()
     for k in pairs(outcomes) do
       assert.truthy(k == "ok" or k == H.MSG.closed, k)
     end
+    -- and the finalizer did close the map inside a call at least once:
+    -- otherwise this case stressed nothing
+    assert.truthy(outcomes[H.MSG.closed], "the finalizer never ran during a call")
   end)
 
   -- A format of any length costs a bounded amount of memory: nothing is
@@ -946,5 +952,31 @@ describe("pack and unpack: the bus-error guard", function()
     H.truncate(path, SIZE)
     assert.are.equal(BACKED + 4, mm:pack("<i4", BACKED, -5))
     assert.are.same({ -5, BACKED + 4 }, { mm:unpack("<i4", BACKED) })
+  end)
+end)
+
+-- Counts: the running Lua's string.unpack decides how many digits make one
+-- (5.5 reads up to about 2^63/10, earlier Luas stop near INT_MAX/10).
+describe("pack and unpack counts", function()
+  it("read as many digits as this Lua's string.pack reads", function()
+    local mm = H.anon("abc")
+    for _, fmt in ipairs { "c3000000000", "c2147483647", "c99999999999999",
+                           "i3000000000", "c99999999999999999999" } do
+      local ok1, e1 = pcall(H.sunpack, fmt, "abc")
+      local ok2, e2 = pcall(mm.unpack, mm, fmt)
+      assert.are.equal(ok1, ok2, fmt)
+      assert.is_false(ok2, fmt)
+      assert(same_msg(parse_err(e2), parse_err(e1)),
+        fmt .. ": " .. tostring(e2) .. " vs " .. tostring(e1))
+      local ok3, e3 = pcall(H.spack, fmt, "abc")
+      local ok4, e4 = pcall(mm.pack, mm, fmt, 0, "abc")
+      assert.is_false(ok4, fmt)
+      -- (a format string.pack takes may ask it for more memory than
+      -- there is; the map's bound comes first for mm:pack)
+      if not ok3 and not tostring(e3):find("not enough memory", 1, true) then
+        assert(same_msg(parse_err(e4), parse_err(e3)),
+          fmt .. ": " .. tostring(e4) .. " vs " .. tostring(e3))
+      end
+    end
   end)
 end)

@@ -1,6 +1,6 @@
 /*
 ** mm_compat.h: what src/mmap.c needs from the Lua C API on every Lua it
-** builds for: 5.1, 5.2, 5.3, 5.4 and LuaJIT 2.1 (whose API is 5.1's).
+** builds for: 5.1, 5.2, 5.3, 5.4, 5.5 and LuaJIT 2.1 (whose API is 5.1's).
 **
 ** src/mmap.c is written against 5.4's API; this header, included after
 ** lua.h and lauxlib.h, supplies what an older Lua lacks, so that no #if on
@@ -19,6 +19,8 @@
 #define MM_COMPAT_H
 
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,6 +199,132 @@ static void mmc_pushresultsize (luaL_Buffer *B, size_t size) {
 #endif
 
 #endif
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** A result string of n bytes, filled in place (read, slice, long lines)
+** =======================================================
+**
+**   p = mmc_resultinit(L, &r, n)   room for n bytes (may raise a memory
+**                                  error; nothing to free then)
+**   mmc_resultfree(&r)             on a failure before the push
+**   mmc_pushresult(&r, len)        the first len <= n bytes as a string
+**   mmc_viastack(n, limit)         whether a result of n bytes is better
+**                                  copied through a stack buffer of limit
+*/
+#if LUA_VERSION_NUM >= 505
+
+/*
+** 5.5 makes a string over a buffer of the caller's (lua_pushexternalstring),
+** so the bytes are copied once, from the map into what becomes the string.
+** The buffer comes from the state's own allocator, which Lua later frees it
+** through; calling the allocator runs no collection step, but the binding
+** re-checks the map after it all the same. Short strings (LUAI_MAXSHORTLEN,
+** 40 in 5.5) are copied and interned by Lua whatever one does: they go
+** through a small array here and never allocate. The collector learns of
+** the bytes (they are outside its count) by a step as large, as 5.5's own
+** luaL_pushresult does.
+*/
+#define MMC_SHORT  40
+
+typedef struct mmc_Result {
+  lua_State *L;
+  char *p;      /* the buffer, or NULL while the bytes are in small */
+  size_t size;  /* bytes asked for */
+  char small[MMC_SHORT];
+} mmc_Result;
+
+static char *mmc_resultinit (lua_State *L, mmc_Result *r, size_t n) {
+  void *ud;
+  lua_Alloc allocf = lua_getallocf(L, &ud);
+  r->L = L;
+  r->size = n;
+  r->p = NULL;
+  if (n <= MMC_SHORT)
+    return r->small;
+  r->p = (char *)allocf(ud, NULL, 0, n + 1);  /* + 1: the ending '\0' */
+  if (r->p == NULL) {
+    lua_pushliteral(L, "not enough memory");
+    lua_error(L);
+  }
+  return r->p;
+}
+
+static void mmc_resultfree (mmc_Result *r) {
+  if (r->p != NULL) {
+    void *ud;
+    lua_Alloc allocf = lua_getallocf(r->L, &ud);
+    allocf(ud, r->p, r->size + 1, 0);
+    r->p = NULL;
+  }
+}
+
+static void mmc_pushresult (mmc_Result *r, size_t len) {
+  lua_State *L = r->L;
+  void *ud;
+  lua_Alloc allocf = lua_getallocf(L, &ud);
+  if (r->p == NULL) {
+    lua_pushlstring(L, r->small, len);
+    return;
+  }
+  if (len <= MMC_SHORT) {  /* Lua would copy it: free the buffer first */
+    memcpy(r->small, r->p, len);
+    mmc_resultfree(r);
+    lua_pushlstring(L, r->small, len);
+    return;
+  }
+  if (len < r->size) {  /* Lua frees len + 1 bytes: the block must say so */
+    char *q = (char *)allocf(ud, r->p, r->size + 1, len + 1);
+    if (q == NULL) {
+      mmc_resultfree(r);
+      lua_pushliteral(L, "not enough memory");
+      lua_error(L);
+    }
+    r->p = q;
+  }
+  r->p[len] = '\0';
+  lua_pushexternalstring(L, r->p, len, allocf, ud);  /* frees it on failure */
+  r->p = NULL;
+  lua_gc(L, LUA_GCSTEP, len);
+}
+
+#define mmc_viastack(n, limit)  ((n) <= MMC_SHORT)
+
+#else
+
+/* Before 5.5: a luaL_Buffer of exactly n bytes, copied into the string. */
+typedef struct mmc_Result {
+  luaL_Buffer b;
+} mmc_Result;
+
+#define mmc_resultinit(L, r, n)  luaL_buffinitsize(L, &(r)->b, n)
+#define mmc_resultfree(r)  ((void)(r))  /* its box goes with the error */
+#define mmc_pushresult(r, len)  luaL_pushresultsize(&(r)->b, len)
+#define mmc_viastack(n, limit)  ((n) <= (limit))
+
+#endif
+/* }====================================================== */
+
+
+/*
+** {======================================================
+** Counts in pack formats
+** =======================================================
+*/
+
+/*
+** The largest count string.pack reads ("c" lengths, integral sizes): 5.5
+** reads a size_t up to the largest Lua integer, earlier Luas an int.
+*/
+#if LUA_VERSION_NUM >= 505
+#define MMC_COUNTMAX  ((int64_t)((uint64_t)SIZE_MAX < (uint64_t)INT64_MAX ? \
+                                 (uint64_t)SIZE_MAX : (uint64_t)INT64_MAX))
+#else
+#define MMC_COUNTMAX  ((int64_t)INT_MAX)
+#endif
+
 /* }====================================================== */
 
 

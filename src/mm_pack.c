@@ -45,8 +45,12 @@ struct widest { char c; union { double d; void *p; int64_t i; long l; } u; };
 */
 #define OUT_OF_LINE __attribute__((noinline))
 
-/* Where a count of digits stops, so that it never overflows an int. */
-#define NUM_STOP ((INT_MAX - 9) / 10)
+/* The largest count (mmp_countmax): digits stop before it overflows. */
+static int64_t count_max = INT_MAX;
+
+void mmp_countmax (int64_t max) {
+  count_max = max;
+}
 
 static const struct { int blame; const char *text; } statuses[] = {
 #define MMP_TABLE_ITEM(code, blame, text) { MMP_BLAME_##blame, text },
@@ -85,6 +89,7 @@ static int host_little (void) {
 
 void mmp_init (mmp_format *f, const char *fmt) {
   f->p = fmt;
+  f->countmax = count_max;
   f->little = host_little();
   f->maxalign = 1;
 }
@@ -96,25 +101,25 @@ static int isdigit_ (int c) {
 
 
 /* A count after an option, or dflt when no digit follows. */
-static int count (mmp_format *f, int dflt) {
-  int n;
+static int64_t count (mmp_format *f, int64_t dflt) {
+  int64_t n, stop = (f->countmax - 9) / 10;
   if (!isdigit_(*f->p)) return dflt;
   n = 0;
   do
     n = n * 10 + (*f->p++ - '0');
-  while (isdigit_(*f->p) && n <= NUM_STOP);
+  while (isdigit_(*f->p) && n <= stop);
   return n;
 }
 
 
 /* An integral size in [1, 16], dflt when none is written. */
-static int intsize (mmp_format *f, int dflt, int *size, int *detail) {
-  int n = count(f, dflt);
+static int intsize (mmp_format *f, int dflt, int *size, int64_t *detail) {
+  int64_t n = count(f, dflt);
   if (n < 1 || n > MMP_MAXINTSIZE) {
     *detail = n;
     return MMP_ELIMITS;
   }
-  *size = n;
+  *size = (int)n;
   return MM_OK;
 }
 
@@ -137,21 +142,24 @@ static int fixedint (int c, mmp_kind *kind, int *size) {
 
 
 /* Read one option: its kind and size, with no alignment yet. */
-static int option (mmp_format *f, mmp_option *o, int *detail) {
-  int c = (unsigned char)*f->p++, size = 0, st = MM_OK;
+static int option (mmp_format *f, mmp_option *o, int64_t *detail) {
+  int c = (unsigned char)*f->p++, st = MM_OK, isize = 0;
+  int64_t size = 0;
   mmp_kind kind = MMP_INT;
   switch (c) {
-    case 'i': st = intsize(f, (int)sizeof(int), &size, detail); break;
+    case 'i': st = intsize(f, (int)sizeof(int), &isize, detail); size = isize; break;
     case 'I':
       kind = MMP_UINT;
-      st = intsize(f, (int)sizeof(int), &size, detail);
+      st = intsize(f, (int)sizeof(int), &isize, detail);
+      size = isize;
       break;
     case 'f': kind = MMP_FLOAT; size = (int)sizeof(float); break;
     case 'd': kind = MMP_DOUBLE; size = (int)sizeof(double); break;
     case 'n': kind = MMP_DOUBLE; size = SZ_NUMBER; break;
     case 's':
       kind = MMP_STRING;
-      st = intsize(f, (int)sizeof(size_t), &size, detail);
+      st = intsize(f, (int)sizeof(size_t), &isize, detail);
+      size = isize;
       break;
     case 'c':
       kind = MMP_CHAR;
@@ -170,10 +178,11 @@ static int option (mmp_format *f, mmp_option *o, int *detail) {
       st = intsize(f, NATIVE_ALIGN, &f->maxalign, detail);
       break;
     default:
-      if (!fixedint(c, &kind, &size)) {
+      if (!fixedint(c, &kind, &isize)) {
         *detail = c;
         st = MMP_EOPTION;
       }
+      size = isize;
   }
   o->kind = (unsigned char)kind;
   o->size = size;
@@ -189,8 +198,9 @@ static int option (mmp_format *f, mmp_option *o, int *detail) {
 ** of the option after it, capped by the '!' in force; c and the options of
 ** no size do not align.
 */
-int mmp_next (mmp_format *f, uint64_t pos, mmp_option *o, int *detail) {
-  int st, align;
+int mmp_next (mmp_format *f, uint64_t pos, mmp_option *o, int64_t *detail) {
+  int st;
+  int64_t align;
   if (*f->p == '\0') {
     o->kind = MMP_END;
     o->size = 0;
@@ -376,7 +386,7 @@ static double get_double (const unsigned char *p, int little) {
 */
 static int decode (const mm_map *m, const mmp_option *o, size_t at,
                    size_t room, mmp_value *val, int *has, size_t *used,
-                   int *detail) {
+                   int64_t *detail) {
   const unsigned char *p = m->data + at;
   size_t len;
   int st;
@@ -511,7 +521,7 @@ static void add_total (uint64_t *total, uint64_t n) {
 
 
 int mmp_measure (const mmp_item *it, uint64_t *total) {
-  int size = it->opt.size;
+  int64_t size = it->opt.size;
   uint64_t bytes = (uint64_t)size;
   switch (it->opt.kind) {
     case MMP_INT:

@@ -85,6 +85,7 @@ enum mmp_status {
 /* The state of a format being read; it ends at its first '\0'. */
 typedef struct mmp_format {
   const char *p;      /* the next character */
+  int64_t countmax;   /* where a count's digits stop (mmp_countmax) */
   int little;         /* byte order now in force */
   int maxalign;       /* set by '!' */
 } mmp_format;
@@ -94,7 +95,7 @@ typedef struct mmp_option {
   unsigned char kind;    /* mmp_kind */
   unsigned char little;  /* its byte order */
   unsigned char pad;     /* zero bytes before it, for alignment (< 16) */
-  int size;              /* fixed bytes: c's n, s's length prefix, z's 0 */
+  int64_t size;          /* fixed bytes: c's n, s's length prefix, z's 0 */
 } mmp_option;
 
 /* A value to pack: the option and what the caller took from its argument. */
@@ -128,14 +129,23 @@ int mmp_blame(int status);
 ** else (a byte order may come first), and gives it: a quick path.
 */
 void mmp_init(mmp_format *f, const char *fmt);
-int mmp_next(mmp_format *f, uint64_t pos, mmp_option *o, int *detail);
+int mmp_next(mmp_format *f, uint64_t pos, mmp_option *o, int64_t *detail);
+
+/*
+** The largest count a format may write (c's length, an integral size),
+** as the running Lua's string.pack reads one: digits are read while the
+** number is at most (max - 9) / 10, the next ones start a new option.
+** Lua 5.4 and before stop near INT_MAX, 5.5 near INT64_MAX. Set once by
+** the binding for the Lua it is built for; INT_MAX until then.
+*/
+void mmp_countmax(int64_t max);
 int mmp_single(const char *fmt, mmp_option *o);
 
 /* What mm_unpack found. */
 typedef struct mmp_result {
   size_t n;     /* values decoded */
   size_t next;  /* the offset reached */
-  int detail;   /* for the message of an error code of this file */
+  int64_t detail;  /* for the message of an error code of this file */
 } mmp_result;
 
 /*

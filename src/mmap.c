@@ -19,6 +19,7 @@
 ** C API:   luaopen_mmap lmmap_check lmmap_test (src/lmmap.h)
 */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,9 +105,15 @@ static void writable (lua_State *L, const mm_map *m) {
 ** allocation may have run a finalizer that closed or shrank the map, so
 ** the bytes up to `end` must still be there.
 */
+static int present (const mm_map *m, size_t end) {
+  if (m->data == NULL) return MM_ECLOSED;
+  if (end > m->size) return MM_EINDEX;
+  return MM_OK;
+}
+
 static void stillthere (lua_State *L, const mm_map *m, size_t end) {
-  if (m->data == NULL) failure(L, MM_ECLOSED);
-  if (end > m->size) failure(L, MM_EINDEX);
+  int st = present(m, end);
+  if (st != MM_OK) failure(L, st);
 }
 
 
@@ -361,21 +368,29 @@ static int m_move (lua_State *L) {
 */
 #define READ_STACK 4096
 
-/* Push n bytes from the position (n already clamped), advancing it. */
+/*
+** Push n bytes from the position (n already clamped), advancing it. Where
+** the Lua takes a buffer as the string (mm_compat.h), only short reads go
+** through the stack.
+*/
 static int pushread (lua_State *L, mm_map *m, size_t n) {
-  luaL_Buffer b;
+  mmc_Result r;
   char *p;
   int st;
-  if (n <= READ_STACK) {  /* one copy less, and no box to allocate */
+  if (mmc_viastack(n, READ_STACK)) {  /* one copy less, no box to allocate */
     char buf[READ_STACK];
     if (n && (st = mm_read(m, n, buf)) != MM_OK) return failure(L, st);
     lua_pushlstring(L, buf, n);
     return 1;
   }
-  p = luaL_buffinitsize(L, &b, n);
-  stillthere(L, m, m->pos + n);
-  if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
-  luaL_pushresultsize(&b, n);
+  p = mmc_resultinit(L, &r, n);
+  if ((st = present(m, m->pos + n)) == MM_OK)
+    st = mm_read(m, n, p);
+  if (st != MM_OK) {
+    mmc_resultfree(&r);
+    return failure(L, st);
+  }
+  mmc_pushresult(&r, n);
   return 1;
 }
 
@@ -427,11 +442,15 @@ static int pushline (lua_State *L, mm_map *m, int keep) {
   if (n <= sizeof buf)
     lua_pushlstring(L, buf, n - (!keep && buf[n - 1] == '\n'));
   else {
-    luaL_Buffer b;
-    char *p = luaL_buffinitsize(L, &b, n);
-    stillthere(L, m, m->pos + n);
-    if ((st = mm_read(m, n, p)) != MM_OK) return failure(L, st);
-    luaL_pushresultsize(&b, n - (!keep && p[n - 1] == '\n'));
+    mmc_Result r;
+    char *p = mmc_resultinit(L, &r, n);
+    if ((st = present(m, m->pos + n)) == MM_OK)
+      st = mm_read(m, n, p);
+    if (st != MM_OK) {
+      mmc_resultfree(&r);
+      return failure(L, st);
+    }
+    mmc_pushresult(&r, n - (!keep && p[n - 1] == '\n'));
   }
   return 1;
 }
@@ -596,16 +615,20 @@ static int m_slice (lua_State *L) {
   mm_map *m = tomap(L);
   bounds bd;
   mm_slice s;
-  luaL_Buffer b;
+  mmc_Result r;
   char *p;
   int st;
   checkbounds(L, 4, &bd);
   readable(L, m);
   resolve(L, m, &bd, &s);
-  p = luaL_buffinitsize(L, &b, s.count);
-  stillthere(L, m, mm_slice_end(&s));
-  if (s.count && (st = mm_gather(m, &s, p)) != MM_OK) return failure(L, st);
-  luaL_pushresultsize(&b, s.count);
+  p = mmc_resultinit(L, &r, s.count);
+  if ((st = present(m, mm_slice_end(&s))) == MM_OK && s.count)
+    st = mm_gather(m, &s, p);
+  if (st != MM_OK) {
+    mmc_resultfree(&r);
+    return failure(L, st);
+  }
+  mmc_pushresult(&r, s.count);
   return 1;
 }
 
@@ -950,12 +973,24 @@ typedef char pack_sizes_agree[(sizeof(lua_Integer) == sizeof(int64_t) &&
 ** Raise a status of the packing core with string.pack's wording: format
 ** errors name the format, value and data errors argument arg.
 */
-static int packfailure (lua_State *L, int st, int detail, int arg) {
-  const char *msg;
+static int packfailure (lua_State *L, int st, int64_t detail, int arg) {
+  const char *msg, *text = mmp_message(st), *d = strstr(text, "%d");
   if (st <= MMP_EBASE) return failure(L, st);
   if (st == MMP_EMANY)
-    return luaL_error(L, "stack overflow (%s)", mmp_message(st));
-  msg = lua_pushfstring(L, mmp_message(st), detail);
+    return luaL_error(L, "stack overflow (%s)", text);
+  if (d != NULL && (detail > INT_MAX || detail < INT_MIN)) {
+    /* a count past an int (5.5 reads them as size_t): the whole number,
+       where string.pack's own message would print it cut to an int */
+    char num[24];
+    snprintf(num, sizeof num, "%" PRId64, detail);
+    lua_pushlstring(L, text, (size_t)(d - text));
+    lua_pushstring(L, num);
+    lua_pushstring(L, d + 2);
+    lua_concat(L, 3);
+    msg = lua_tostring(L, -1);
+  }
+  else
+    msg = lua_pushfstring(L, text, (int)detail);
   switch (mmp_blame(st)) {
     case MMP_BLAME_FORMAT: return luaL_argerror(L, 2, msg);
     case MMP_BLAME_DATA: return luaL_argerror(L, arg, msg);
@@ -1008,7 +1043,7 @@ static size_t unpackcount (const char *fmt) {
   mmp_format f;
   mmp_option o;
   size_t n = 0;
-  int detail;
+  int64_t detail;
   mmp_init(&f, fmt);
   while (n < PACK_MAXVALUES && mmp_next(&f, 0, &o, &detail) == MM_OK &&
          o.kind != MMP_END)
@@ -1086,7 +1121,8 @@ static uint64_t packmeasure (lua_State *L, const char *fmt, int64_t off,
   mmp_format f;
   mmp_item it;
   uint64_t total = 0, before;
-  int arg = 3, st, detail = 0;
+  int arg = 3, st;
+  int64_t detail = 0;
   mmp_init(&f, fmt);
   for (;;) {
     st = mmp_next(&f, (uint64_t)off + total, &it.opt, &detail);
@@ -1118,7 +1154,8 @@ static int packwrite (lua_State *L, mm_map *m, const char *fmt, size_t off,
   mmp_format f;
   uint64_t pos = off, before;
   size_t start = off, probe = total, n = 0;
-  int arg = 3, st, detail;
+  int arg = 3, st;
+  int64_t detail;
   mmp_init(&f, fmt);
   for (;;) {
     mmp_item *it = &items[n];
@@ -1456,6 +1493,7 @@ LMMAP_API void *lmmap_check (lua_State *L, int idx, size_t *len,
 
 
 LMMAP_API int luaopen_mmap (lua_State *L) {
+  mmp_countmax(MMC_COUNTMAX);  /* format counts as this Lua reads them */
   createmeta(L);
   luaL_newlib(L, funcs);
   setconstants(L);
