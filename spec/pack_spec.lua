@@ -720,8 +720,18 @@ describe("pack", function()
     local theirs, want = growth(function() return spack(fmt) end)
     assert.are.equal(n, off)
     assert.is_true(mine < 1024, ("mm:pack grew by %.0f KiB"):format(mine))
+    if H.VERSION >= 5.5 then
+      -- 5.5 hands a long luaL_Buffer result over as an external string,
+      -- which collectgarbage("count") does not see: the control is a table
+      -- of at least as many bytes
+      theirs = growth(function()
+        local t = {}
+        for i = 1, n / 4 do t[i] = i end
+        return t
+      end)
+    end
     assert.is_true(theirs >= n / 1024 and mine < theirs,
-                   ("mm:pack grew by %.0f KiB, string.pack by %.0f"):format(mine, theirs))
+                   ("mm:pack grew by %.0f KiB, the control by %.0f"):format(mine, theirs))
     assert.are.equal(want, H.all(mm))
   end)
 
