@@ -172,7 +172,7 @@ $(B)/search_test: spec/search_test.c $(B)/mm_search.o src/mm_search.h
 	$(CC) $(CFLAGS) $(WARN) -Isrc -o $@ spec/search_test.c $(B)/mm_search.o
 
 # A C host embedding this Lua: the guard under threads and host signal handlers.
-$(B)/guard_test: spec/guard_test.c $(B)/config
+$(B)/guard_test: spec/guard_test.c spec/ctest.h $(B)/config
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/guard_test.c $(LUA_LIB) -lpthread -lm
 
 # The self-pinning that stands in for -z nodelete where the linker lacks it
@@ -187,7 +187,7 @@ $(B)/pin_test: spec/pin_test.c $(B)/pin/mmap.so
 	  -o $@ spec/pin_test.c $(LUA_LIB) -ldl -lm
 
 # Atomics, wait and notify between two lua_States in two threads of a host.
-$(B)/atomic_test: spec/atomic_test.c $(B)/config
+$(B)/atomic_test: spec/atomic_test.c spec/ctest.h $(B)/config
 	$(CC) $(CFLAGS) $(WARN) -I$(LUA_INCDIR) -o $@ spec/atomic_test.c $(LUA_LIB) -lpthread -lm
 
 # The embedding example: Lua 5.4 and libmmap.a linked into one program

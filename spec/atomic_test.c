@@ -34,27 +34,10 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
-static int tests, failures;
-
-static void check (int cond, const char *what) {
-  tests++;
-  if (!cond) failures++;
-  printf("%sok %d - atomic: %s\n", cond ? "" : "not ", tests, what);
-  fflush(stdout);
-}
+#define CTEST_NAME "atomic"
+#include "ctest.h"
 
 
-/* A new state that finds the module under test. */
-static lua_State *newstate (void) {
-  lua_State *L = luaL_newstate();
-  const char *cpath = getenv("MMAP_CPATH");  /* make check-asan sets it */
-  luaL_openlibs(L);
-  lua_getglobal(L, "package");
-  lua_pushstring(L, cpath ? cpath : "./?.so");
-  lua_setfield(L, -2, "cpath");
-  lua_pop(L, 1);
-  return L;
-}
 
 
 /* Run code with arguments path and n; its string result (copied into

@@ -46,14 +46,8 @@
 #include "lauxlib.h"
 #include "lualib.h"
 
-static int tests, failures;
-
-static void check (int cond, const char *what) {
-  tests++;
-  if (!cond) failures++;
-  printf("%sok %d - guard: %s\n", cond ? "" : "not ", tests, what);
-  fflush(stdout);
-}
+#define CTEST_NAME "guard"
+#include "ctest.h"
 
 
 /* {====================================================== files */
@@ -89,17 +83,6 @@ static void remove_dir (void) {
 /* }====================================================== */
 
 
-/* A new state that finds ./mmap.so. */
-static lua_State *newstate (void) {
-  lua_State *L = luaL_newstate();
-  const char *cpath = getenv("MMAP_CPATH");  /* make check-asan sets it */
-  luaL_openlibs(L);
-  lua_getglobal(L, "package");
-  lua_pushstring(L, cpath ? cpath : "./?.so");
-  lua_setfield(L, -2, "cpath");
-  lua_pop(L, 1);
-  return L;
-}
 
 
 /* Run `code` with the given string argument; its integer result, or -1
