@@ -186,6 +186,7 @@ H.finalizer = assert(H.load(FINALIZER, "=finalizer", _G))()
 local EAGER_GC = [[
   return function(pause, stepmul)
     local v = tonumber(_VERSION:match("%d+%.%d+"))
+    collectgarbage("restart")  -- a collector left stopped would never step
     if v >= 5.4 then  -- the generational mode ignores these parameters
       collectgarbage("incremental")
     end
