@@ -684,7 +684,7 @@ describe("pack", function()
     local restore = eager_gc()  -- a step at every allocation
     -- Strings of varied bytes: Lua 5.1 interns every string, and the
     -- same 100 bytes again would allocate nothing.
-    local noise, k = randbytes(4096), 0
+    local noise, at = randbytes(4096), 0
     for _ = 1, H.VALGRIND and 10 or 100 do
       local mm = assert(mmap.mmap(-1, 4096))
       mm:write(noise)
@@ -692,8 +692,8 @@ describe("pack", function()
       local ok, err = pcall(function()
         for _ = 1, 50 do
           arm()
-          k = (k + 7) % 2000
-          mm:unpack(("c100 "):rep(20), k)
+          at = (at + 7) % 2000
+          mm:unpack(("c100 "):rep(20), at)
           arm()
           mm:pack(("s"):rep(40), 0, unpack(numbers))
         end
