@@ -117,6 +117,14 @@ static void stillthere (lua_State *L, const mm_map *m, size_t end) {
 }
 
 
+/* A result buffer (mm_compat.h) that will not be pushed: give it back,
+   then raise (or return nil, msg, errno) as failure() does. */
+static int resultfailure (lua_State *L, mmc_Result *r, int status) {
+  mmc_resultfree(r);
+  return failure(L, status);
+}
+
+
 /*
 ** Push bytes [at, at + n) of the map as a string (a capture, an unpacked
 ** string); short ones through a stack buffer, checked with stillthere
@@ -386,10 +394,7 @@ static int pushread (lua_State *L, mm_map *m, size_t n) {
   p = mmc_resultinit(L, &r, n);
   if ((st = present(m, m->pos + n)) == MM_OK)
     st = mm_read(m, n, p);
-  if (st != MM_OK) {
-    mmc_resultfree(&r);
-    return failure(L, st);
-  }
+  if (st != MM_OK) return resultfailure(L, &r, st);
   mmc_pushresult(&r, n);
   return 1;
 }
@@ -446,10 +451,7 @@ static int pushline (lua_State *L, mm_map *m, int keep) {
     char *p = mmc_resultinit(L, &r, n);
     if ((st = present(m, m->pos + n)) == MM_OK)
       st = mm_read(m, n, p);
-    if (st != MM_OK) {
-      mmc_resultfree(&r);
-      return failure(L, st);
-    }
+    if (st != MM_OK) return resultfailure(L, &r, st);
     mmc_pushresult(&r, n - (!keep && p[n - 1] == '\n'));
   }
   return 1;
@@ -624,10 +626,7 @@ static int m_slice (lua_State *L) {
   p = mmc_resultinit(L, &r, s.count);
   if ((st = present(m, mm_slice_end(&s))) == MM_OK && s.count)
     st = mm_gather(m, &s, p);
-  if (st != MM_OK) {
-    mmc_resultfree(&r);
-    return failure(L, st);
-  }
+  if (st != MM_OK) return resultfailure(L, &r, st);
   mmc_pushresult(&r, s.count);
   return 1;
 }
