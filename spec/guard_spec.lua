@@ -217,11 +217,25 @@ describe("bus-error guard: what happens to a foreign SIGBUS", function()
     os.remove(fa) os.remove(fb) os.remove(fa .. "2")
   ]]
 
+  -- The copies go beside the module, not in the temporary directory,
+  -- which may be mounted noexec (dlopen would refuse them there).
   local function copies()
-    local so = H.slurp(module_path())
-    local a, b = H.tmpfile(so), H.tmpfile(so)
+    local path = module_path()
+    local so = H.slurp(path)
+    local dir = path:match("^(.*)/[^/]*$") or "."
+    local a = ("%s/mmap-copy-a-%d.so"):format(dir, H.pid())
+    local b = ("%s/mmap-copy-b-%d.so"):format(dir, H.pid())
+    for _, copy in ipairs { a, b } do
+      local f = assert(io.open(copy, "wb"))
+      assert(f:write(so))
+      f:close()
+    end
     local fa, fb = H.tmpfile(""), H.tmpfile("")
-    H.keep({ close = function() os.remove(fa .. "2") end })
+    H.keep({ close = function()
+      os.remove(a)
+      os.remove(b)
+      os.remove(fa .. "2")
+    end })
     return a, b, fa, fb
   end
 
