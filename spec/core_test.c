@@ -271,7 +271,7 @@ static void test_guard_segv (void) {
   size_t page = mms_pagesize();
   sigset_t segv, mask;
   unsigned char *p = mms_map(2 * page, mms_prot_read | mms_prot_write,
-                             mms_map_private | mms_map_anonymous, -1, 0);
+                             mms_map_private | mms_map_anonymous, -1, 0, NULL);
   check(p != NULL && mprotect(p + page, page, PROT_NONE) == 0 &&
         mms_guard_install() == 0, "a page, then a PROT_NONE page");
   if (p == NULL) return;
@@ -304,12 +304,12 @@ static void test_remap (void) {
   int shared = mms_map_shared | mms_map_anonymous, rw = PROT_READ | PROT_WRITE;
   int fd, fd2, moved;
   char path[] = "/tmp/core_remapXXXXXX";
-  unsigned char *p = mms_map(page, rw, shared, -1, 0), *q;
+  unsigned char *p = mms_map(page, rw, shared, -1, 0, NULL), *q;
   check(p != NULL, "remap: a shared anonymous page");
   if (p == NULL) return;
   p[0] = 's';
   errno = 0;
-  q = mms_remap(p, page, 2 * page, rw, shared, -1, 0);
+  q = mms_remap(p, page, 2 * page, rw, shared, -1, 0, NULL);
   if (posix_only())
     check(q == NULL && errno == ENOTSUP && p[0] == 's',
           "remap without mremap: shared anonymous growth is ENOTSUP, "
@@ -323,14 +323,14 @@ static void test_remap (void) {
   fd2 = open(path, O_RDWR);
   check(fd >= 0 && fd2 >= 0 && ftruncate(fd, (off_t)(4 * page)) == 0,
         "remap: a 4-page file");
-  p = mms_map(3 * page, rw, mms_map_private, fd, 0);
+  p = mms_map(3 * page, rw, mms_map_private, fd, 0, NULL);
   check(p != NULL, "remap: a private map of 3 pages");
   if (p != NULL) {
     p[0] = 'p';  /* (the cut takes away private copies past it too) */
     check(ftruncate(fd2, (off_t)page) == 0, "another descriptor cuts "
           "the file to 1 page");
     errno = 0;
-    q = mms_remap(p, 3 * page, 4 * page, rw, mms_map_private, fd, 0);
+    q = mms_remap(p, 3 * page, 4 * page, rw, mms_map_private, fd, 0, NULL);
     moved = q != NULL;
     if (posix_only())
       check(q == NULL && errno == EFAULT && p[0] == 'p',

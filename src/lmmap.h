@@ -27,8 +27,20 @@
 
 #include "lua.h"
 
-/* The module is built with hidden visibility; this is what stays public. */
-#if defined(__GNUC__)
+/*
+** The module is built with hidden visibility; this is what stays public.
+** Windows: the DLL exports these (mmap.c defines LMMAP_BUILD); a host
+** imports them from mmap.dll, or defines LMMAP_STATIC to link libmmap.a.
+*/
+#if defined(_WIN32)
+#if defined(LMMAP_BUILD)
+#define LMMAP_API extern __declspec(dllexport)
+#elif defined(LMMAP_STATIC)
+#define LMMAP_API extern
+#else
+#define LMMAP_API extern __declspec(dllimport)
+#endif
+#elif defined(__GNUC__)
 #define LMMAP_API extern __attribute__((visibility("default")))
 #else
 #define LMMAP_API extern

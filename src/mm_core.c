@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L  /* sigsetjmp, for the bus-error guard */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mm_core.h"
@@ -31,6 +32,26 @@ const char *mm_message (int status) {
 
 size_t mm_pagesize (void) {
   return mms_pagesize();
+}
+
+
+size_t mm_granularity (void) {
+  return mms_granularity();
+}
+
+
+int mm_tagnames (void) {
+  return mms_platform.tagnames;
+}
+
+
+int mm_advises (void) {
+  return mms_platform.advise;
+}
+
+
+const char *mm_oserror (char *buf, size_t size, int *code) {
+  return mms_strerror(errno, buf, size, code);
 }
 
 
@@ -113,11 +134,22 @@ static int hold_fd (int fd, int fdmode) {
 ** goes to the system as it is, which refuses it with its own errno.
 */
 static void *map_whole (int64_t length, int prot, int flags, int fd,
-                        int64_t offset, size_t *maplen) {
+                        int64_t offset, const char *tag, size_t *maplen) {
   size_t len = mms_mapsize((size_t)length, flags);
   if (len == 0 && length != 0) { errno = ENOMEM; return NULL; }
   *maplen = len;
-  return mms_map(len, prot, flags, fd, offset);
+  return mms_map(len, prot, flags, fd, offset, tag);
+}
+
+
+/* The map's own copy of its tagname; 0, or -1 (ENOMEM). */
+static int keep_tag (mm_map *m, const char *tag) {
+  size_t n;
+  if (tag == NULL || *tag == '\0') return 0;  /* "" names nothing */
+  n = strlen(tag) + 1;
+  if ((m->tag = (char *)malloc(n)) == NULL) { errno = ENOMEM; return -1; }
+  memcpy(m->tag, tag, n);
+  return 0;
 }
 
 
@@ -130,6 +162,7 @@ void mm_defaults (mm_params *p) {
   p->offset = 0;
   p->fdmode = MM_FD_DUP;
   p->unsized = 0;
+  p->tag = NULL;
 }
 
 
@@ -148,14 +181,20 @@ int mm_create (mm_map *m, const mm_params *p) {
            (st = check_filesize(fd, &length, p->offset)) != MM_OK)
     return st;
   if (!fits_size(length)) { errno = ENOMEM; return MM_EOS; }
-  if (mms_guard_install() != 0) return MM_EOS;
+  if (mms_guard_install() != 0 || keep_tag(m, p->tag) != 0) return MM_EOS;
   m->fd = hold_fd(fd, p->fdmode);
-  if (m->fd == -1 && fd != -1 && p->fdmode == MM_FD_DUP) return MM_EOS;
-  m->data = map_whole(length, prot, flags, fd, p->offset, &m->maplen);
+  if (m->fd == -1 && fd != -1 && p->fdmode == MM_FD_DUP) {
+    free(m->tag);
+    m->tag = NULL;
+    return MM_EOS;
+  }
+  m->data = map_whole(length, prot, flags, fd, p->offset, m->tag, &m->maplen);
   if (m->data == NULL) {
     int e = errno;
     if (p->fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
     m->fd = -1;
+    free(m->tag);
+    m->tag = NULL;
     errno = e;
     return MM_EOS;
   }
@@ -185,6 +224,29 @@ static int size_file (int fd, int mode, int64_t oldsize, int64_t end) {
 
 
 /*
+** Where a file's size cannot change under a view of it (Windows), the
+** file is sized first, once the offset is known to be one that the system
+** can map, and given its size back if the map then fails ("w+" has
+** emptied it by then: its old bytes are not kept).
+*/
+static int size_then_create (mm_map *m, const mm_params *p, int mode,
+                             int64_t oldsize) {
+  int st, e;
+  if (p->offset % (int64_t)mms_granularity() != 0) {
+    errno = EINVAL;
+    return MM_EOS;
+  }
+  if ((st = size_file(p->fd, mode, oldsize, p->offset + p->length)) == MM_OK &&
+      (st = mm_create(m, p)) == MM_OK)
+    return MM_OK;
+  e = errno;
+  mms_truncate(p->fd, oldsize);
+  errno = e;
+  return st;
+}
+
+
+/*
 ** A new map of a file that open may size: mapped first, while the file is
 ** as it was (mmap(2) does not look at a regular file's size), so that
 ** every refusal of the arguments (an unaligned offset, a length too large
@@ -193,14 +255,15 @@ static int size_file (int fd, int mode, int64_t oldsize, int64_t end) {
 */
 static int create_sized (mm_map *m, const mm_params *p, int mode,
                          int64_t oldsize) {
-  int st = mm_create(m, p), e;
-  if (st != MM_OK) return st;
+  int st, e;
+  if (mms_platform.sizes_unmapped)
+    return size_then_create(m, p, mode, oldsize);
+  if ((st = mm_create(m, p)) != MM_OK) return st;
   if (size_file(p->fd, mode, oldsize, p->offset + p->length) == MM_OK)
     return MM_OK;
   e = errno;
-  mms_unmap(m->data, m->maplen);
-  m->data = NULL;
   m->fd = -1;  /* the caller's still: it closes it */
+  mm_close(m);
   mms_truncate(p->fd, oldsize);
   errno = e;
   return MM_EOS;
@@ -257,6 +320,8 @@ void mm_close (mm_map *m) {
     mms_close(m->fd);
     m->fd = -1;
   }
+  free(m->tag);
+  m->tag = NULL;
 }
 
 
@@ -265,7 +330,7 @@ static int remap (mm_map *m, size_t newsize) {
   void *p;
   if (len == 0) { errno = ENOMEM; return MM_EOS; }
   p = mms_remap(m->data, m->maplen, len, m->prot, m->flags, m->fd,
-                m->offset);
+                m->offset, m->tag);
   if (p == NULL) return MM_EOS;
   m->data = p;
   m->size = newsize;
@@ -334,6 +399,43 @@ static int resize_file (mm_map *m, size_t newsize) {
 }
 
 
+/*
+** Where a file's size cannot change under a view of it (Windows): the map
+** goes, the file is sized, the map comes back at the new size. If the
+** system refuses (another view of the file) or the new map cannot be
+** made, the file gets its size back and the old length is mapped again:
+** the same bytes, the file's, perhaps at another address. Only if even
+** that fails is the map lost (closed), with the first step's error.
+*/
+static int resize_unmapped (mm_map *m, size_t newsize) {
+  int64_t oldfile, target = m->offset + (int64_t)newsize;
+  int isreg, e;
+  size_t len = mms_mapsize(newsize, m->flags);
+  void *p;
+  if (len == 0) { errno = ENOMEM; return MM_EOS; }
+  if (mms_fstat(m->fd, &oldfile, &isreg) != 0) return MM_EOS;
+  mms_unmap(m->data, m->maplen);
+  if (mms_truncate(m->fd, target) == 0) {
+    p = mms_map(len, m->prot, m->flags, m->fd, m->offset, m->tag);
+    if (p != NULL) {
+      m->data = (unsigned char *)p;
+      m->size = newsize;
+      m->maplen = len;
+      return MM_OK;
+    }
+    e = errno;
+    mms_truncate(m->fd, oldfile);
+  }
+  else
+    e = errno;
+  m->data = (unsigned char *)mms_map(m->maplen, m->prot, m->flags, m->fd,
+                                     m->offset, m->tag);
+  if (m->data == NULL) mm_close(m);
+  errno = e;
+  return MM_EOS;
+}
+
+
 int mm_resize (mm_map *m, int64_t newsize) {
   size_t oldsize = m->size, oldmaplen = m->maplen;
   if (!m->trackfd) return MM_ERESIZEFD;
@@ -342,9 +444,11 @@ int mm_resize (mm_map *m, int64_t newsize) {
   if (newsize < 1 || I64MAX - newsize < m->offset || !fits_size(newsize))
     return MM_ENEWSIZE;
   if (!is_anonymous(m))
-    return resize_file(m, (size_t)newsize);
+    return mms_platform.sizes_unmapped ? resize_unmapped(m, (size_t)newsize)
+                                       : resize_file(m, (size_t)newsize);
   /* Linux cannot grow a shared anonymous mapping: new pages would SIGBUS. */
-  if (!(m->flags & mms_map_private) && (size_t)newsize > m->size)
+  if (!(m->flags & mms_map_private) && (size_t)newsize > m->size &&
+      !mms_platform.anon_shared_grows)
     return MM_ERESIZEANON;
   if (remap(m, (size_t)newsize) != MM_OK) return MM_EOS;
   return zero_exposed(m, oldsize, oldmaplen);
@@ -382,7 +486,7 @@ int mm_flush (mm_map *m, const int64_t *offset, const int64_t *size,
     return MM_OK;  /* nothing of ours can be dirty in the file */
   start = (size_t)off - (size_t)off % page;
   if (mms_sync(m->data + start, (size_t)off + (size_t)len - start,
-               flags ? *flags : mms_ms_sync) != 0)
+               flags ? *flags : mms_ms_sync, m->fd) != 0)
     return MM_EOS;
   return MM_OK;
 }

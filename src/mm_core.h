@@ -95,6 +95,7 @@ typedef struct mm_map {
   int flags, prot;       /* as given to mmap(2), MAP_ANONYMOUS included */
   int access;            /* MM_ACCESS_*, derived from prot when DEFAULT */
   int trackfd;
+  char *tag;             /* the tagname (Windows), owned; or NULL */
 } mm_map;
 
 /* What mm_create maps; mm_defaults fills in Python's defaults. */
@@ -107,6 +108,8 @@ typedef struct mm_params {
   int fdmode;      /* MM_FD_*: MM_FD_DUP */
   int unsized;     /* 1: map a file whatever its size, which the caller
                       then sets (mmap.open's "r+" and "w+"); 0 */
+  const char *tag; /* the tagname where mm_tagnames(): shared memory by
+                      name; NULL */
 } mm_params;
 
 /* A named integer constant of the platform, for the module's table; the
@@ -124,11 +127,17 @@ typedef struct mm_slice {
 } mm_slice;
 
 const char *mm_message(int status);
+/* The last system failure (MM_EOS) as the system words it, and its code
+   (errno, or the system's own number on Windows); buf may hold the text. */
+const char *mm_oserror(char *buf, size_t size, int *code);
 int64_t mm_fault_offset(void);  /* of this thread's last MM_EBUS */
 /* After a fault caught by a guard of another core file, in an operation
    on [lo, hi): record its offset, as the functions here do; MM_EBUS. */
 int mm_bus_error(const mm_map *m, size_t lo, size_t hi);
 size_t mm_pagesize(void);
+size_t mm_granularity(void);  /* ALLOCATIONGRANULARITY: offsets' multiple */
+int mm_tagnames(void);   /* 1: Windows' signature, tagname, no flags/prot */
+int mm_advises(void);    /* 1: the platform has madvise */
 const mm_const *mm_constants(void);
 int mm_filefd(FILE *f);  /* flush a stdio stream; its descriptor, or -1 */
 

@@ -96,6 +96,11 @@ const int mms_map_shared = MAP_SHARED, mms_map_private = MAP_PRIVATE;
 const int mms_map_anonymous = ANON_FLAG;
 const int mms_ms_sync = MS_SYNC;
 
+/* Files resize under their maps; shared anonymous memory stays as it was
+   made (Linux: mremap would give it pages no one backs); flags and prot;
+   madvise or posix_madvise. */
+const mms_traits mms_platform = { 0, 0, 0, 1 };
+
 
 /*
 ** {======================================================
@@ -265,6 +270,18 @@ size_t mms_pagesize (void) {
 }
 
 
+size_t mms_granularity (void) {
+  return mms_pagesize();
+}
+
+
+const char *mms_strerror (int err, char *buf, size_t size, int *code) {
+  (void)buf; (void)size;
+  *code = err;
+  return strerror(err);
+}
+
+
 /*
 ** {======================================================
 ** Descriptors
@@ -364,8 +381,10 @@ static void *map_devzero (size_t len, int prot, int flags, int64_t offset) {
 }
 
 
-void *mms_map (size_t len, int prot, int flags, int fd, int64_t offset) {
+void *mms_map (size_t len, int prot, int flags, int fd, int64_t offset,
+               const char *tag) {
   void *p;
+  (void)tag;  /* tagnames is 0: the binding gives none */
   if (ANON_DEVZERO && (flags & ANON_FLAG))
     p = map_devzero(len, prot, flags, offset);
   else
@@ -404,9 +423,9 @@ int mms_unmap (void *addr, size_t len) {
 #if HAVE_MREMAP
 
 void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
-                 int flags, int fd, int64_t offset) {
+                 int flags, int fd, int64_t offset, const char *tag) {
   void *p = mremap(addr, oldlen, newlen, MREMAP_MAYMOVE);
-  (void)prot; (void)flags; (void)fd; (void)offset;
+  (void)prot; (void)flags; (void)fd; (void)offset; (void)tag;
   return p == MAP_FAILED ? NULL : p;
 }
 
@@ -463,7 +482,7 @@ static void *grow (void *addr, size_t oldlen, size_t newlen, int prot,
   int wprot = copy ? prot | PROT_READ | PROT_WRITE : prot;
   unsigned char *p;
   if (!copy && (flags & ANON_FLAG)) { errno = ENOTSUP; return NULL; }
-  p = (unsigned char *)mms_map(newlen, wprot, flags, fd, offset);
+  p = (unsigned char *)mms_map(newlen, wprot, flags, fd, offset, NULL);
   if (p == NULL) return NULL;
   if (copy && (copy_bytes(p, (unsigned char *)addr, oldlen, prot) != 0 ||
                   (wprot != prot && mprotect(p, newlen, prot) != 0))) {
@@ -478,7 +497,8 @@ static void *grow (void *addr, size_t oldlen, size_t newlen, int prot,
 
 
 void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
-                 int flags, int fd, int64_t offset) {
+                 int flags, int fd, int64_t offset, const char *tag) {
+  (void)tag;
   if (newlen <= oldlen) return shrink(addr, oldlen, newlen);
   return grow(addr, oldlen, newlen, prot, flags, fd, offset);
 }
@@ -486,7 +506,8 @@ void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
 #endif
 
 
-int mms_sync (void *addr, size_t len, int flags) {
+int mms_sync (void *addr, size_t len, int flags, int fd) {
+  (void)fd;  /* msync reaches the file */
   return msync(addr, len, flags);
 }
 

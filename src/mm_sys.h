@@ -9,7 +9,9 @@
 #ifndef MM_SYS_H
 #define MM_SYS_H
 
+#ifndef _WIN32
 #include <setjmp.h>
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +26,28 @@ extern const int mms_ms_sync;
 /* The platform's constants (mm_const is the core's type). */
 extern const mm_const mms_constants[];
 
+/*
+** What the platform's maps can and cannot do: the core and the binding
+** choose by these values, so that no #ifdef of a system's name reaches
+** them.
+*/
+typedef struct mms_traits {
+  int sizes_unmapped;    /* 1: a file's size cannot change while a view of
+                            it exists (Windows): resize unmaps, sets the
+                            size, maps again */
+  int anon_shared_grows; /* 0: shared anonymous memory cannot grow (Linux:
+                            pages past the first length would fault) */
+  int tagnames;          /* 1: Windows' signature (tagname; no flags, prot) */
+  int advise;            /* 1: there is a madvise */
+} mms_traits;
+extern const mms_traits mms_platform;
+
 size_t mms_pagesize(void);
+size_t mms_granularity(void);  /* what a map's offset must be a multiple of */
+
+/* The text and the code of a failure whose errno was err, as the system
+   words it; buf (of size bytes) may hold the text. */
+const char *mms_strerror(int err, char *buf, size_t size, int *code);
 
 /* Descriptors. */
 int mms_dup(int fd);                     /* close-on-exec duplicate */
@@ -35,8 +58,9 @@ int mms_fstat(int fd, int64_t *size, int *isreg);
 int mms_truncate(int fd, int64_t size);
 int mms_filefd(FILE *f);                 /* flush a stdio stream, give its fd */
 
-/* Mappings. */
-void *mms_map(size_t len, int prot, int flags, int fd, int64_t offset);
+/* Mappings. tag names shared memory (NULL: none) where tagnames is 1. */
+void *mms_map(size_t len, int prot, int flags, int fd, int64_t offset,
+              const char *tag);
 int mms_flags_ok(int flags);          /* 0: flags no map object can honour */
 int mms_unmap(void *addr, size_t len);
 /* The map [addr, addr + oldlen), made by mms_map(oldlen, prot, flags, fd,
@@ -45,8 +69,8 @@ int mms_unmap(void *addr, size_t len);
    one (a private map's bytes copied into it; ENOTSUP for shared anonymous
    memory, which a new map would not share with forked children). */
 void *mms_remap(void *addr, size_t oldlen, size_t newlen, int prot, int flags,
-                int fd, int64_t offset);
-int mms_sync(void *addr, size_t len, int flags);
+                int fd, int64_t offset, const char *tag);
+int mms_sync(void *addr, size_t len, int flags, int fd);  /* fd may be -1 */
 int mms_advise(void *addr, size_t len, int advice);
 int mms_advice_discards(int advice);  /* 1: it changes the file's bytes */
 int mms_lock(void *addr, size_t len);
@@ -156,10 +180,24 @@ void mms_nap(int64_t ns);  /* sleep about ns nanoseconds */
 ** it).
 ** =======================================================
 */
+/*
+** The jump. POSIX: sigsetjmp without the mask. Windows has no signals: a
+** vectored exception handler jumps back with GCC's builtin pair, which
+** does not unwind through the system's exception frames as the C
+** library's longjmp does there.
+*/
+#ifdef _WIN32
+#define MMS_THREAD __thread
+typedef void *mms_jmpbuf[5];
+#define MMS_SETJMP(b) __builtin_setjmp(b)
+#else
 #define MMS_THREAD __thread __attribute__((tls_model("initial-exec")))
+typedef sigjmp_buf mms_jmpbuf;
+#define MMS_SETJMP(b) sigsetjmp(b, 0)
+#endif
 
 typedef struct mms_guard {
-  sigjmp_buf env;
+  mms_jmpbuf env;
   const unsigned char *lo, *hi;  /* a fault in [lo, hi) is ours */
 } mms_guard;
 
@@ -181,7 +219,7 @@ void mms_guard_close(void);  /* MMS_DISARM's part when MMS_BUS_HELD */
   ((g).lo = (l), (g).hi = (h), \
    (mms_busmask != MMS_BUS_FREE ? mms_guard_open() : (void)0), \
    mms_armed = &(g), MMS_FENCE())
-#define MMS_FAULTED(g) (sigsetjmp((g).env, 0) != 0)
+#define MMS_FAULTED(g) (MMS_SETJMP((g).env) != 0)
 #define MMS_DISARM() \
   (MMS_FENCE(), mms_armed = NULL, \
    (mms_busmask == MMS_BUS_HELD ? mms_guard_close() : (void)0))

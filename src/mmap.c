@@ -26,6 +26,7 @@
 #include "lua.h"
 #include "lauxlib.h"
 
+#define LMMAP_BUILD  /* lmmap.h: export the C API (Windows) */
 #include "lmmap.h"
 #include "mm_compat.h"
 #include "mm_core.h"
@@ -39,10 +40,28 @@
 ** =======================================================
 */
 
-/* Raise the message of a misuse status; for MM_EOS push nil, msg, errno. */
+/*
+** A system failure: nil, message, code, as luaL_fileresult gives them, but
+** in the system's words (Windows has its own codes and texts).
+*/
+static int oserror (lua_State *L, const char *path) {
+  char buf[256];
+  int code;
+  const char *msg = mm_oserror(buf, sizeof buf, &code);
+  luaL_pushfail(L);
+  if (path != NULL)
+    lua_pushfstring(L, "%s: %s", path, msg);
+  else
+    lua_pushstring(L, msg);
+  lua_pushinteger(L, code);
+  return 3;
+}
+
+
+/* Raise the message of a misuse status; for MM_EOS push nil, msg, code. */
 static int failure (lua_State *L, int status) {
   if (status == MM_EOS)
-    return luaL_fileresult(L, 0, NULL);
+    return oserror(L, NULL);
   if (status == MM_EBUS) {
     char at[24];
     snprintf(at, sizeof at, "%" PRId64, mm_fault_offset());
@@ -700,14 +719,48 @@ static int64_t intoption (lua_State *L, int t, const char *key) {
 }
 
 
+/*
+** tagname (Windows): a string without zero bytes, or nil; "" names
+** nothing, as nil. It stays on the stack, where the map is made.
+*/
+static const char *checktag (lua_State *L, int arg, int t) {
+  size_t len;
+  const char *tag;
+  if (lua_isnoneornil(L, arg)) return NULL;
+  if (lua_type(L, arg) != LUA_TSTRING) {
+    if (arg == t) luaL_typeerror(L, arg, "string");
+    luaL_argerror(L, t, lua_pushfstring(L,
+        "option 'tagname': string expected, got %s", luaL_typename(L, arg)));
+  }
+  tag = lua_tolstring(L, arg, &len);
+  if (strlen(tag) != len)
+    luaL_argerror(L, t, "tagname contains a zero byte");
+  return tag;
+}
+
+
+/* The option's index in keys, or 6 (unknown) for a key that this
+   platform's signature lacks: flags and prot, or tagname. */
+static int optionkey (const char *const *keys, const char *k) {
+  int i = 0;
+  while (keys[i] != NULL && strcmp(keys[i], k) != 0) i++;
+  if (mm_tagnames() ? i <= 1 : i == 5) i = 6;
+  return i;
+}
+
+
 static void getoptions (lua_State *L, int t, mm_params *p) {
   static const char *const keys[] = {
-    "flags", "prot", "access", "offset", "trackfd", NULL };
+    "flags", "prot", "access", "offset", "trackfd", "tagname", NULL };
   lua_pushnil(L);
   while (lua_next(L, t) != 0) {
-    int i = 0;
     const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
-    while (keys[i] != NULL && strcmp(keys[i], k) != 0) i++;
+    int i = optionkey(keys, k);
+    if (i == 5) {  /* the string stays reachable: the table holds it */
+      p->tag = checktag(L, -1, t);
+      lua_pop(L, 1);
+      continue;
+    }
     switch (i) {
       case 0: p->flags = checkint(L, t, intoption(L, t, k)); break;
       case 1: p->prot = checkint(L, t, intoption(L, t, k)); break;
@@ -740,7 +793,7 @@ static mm_map *newmap (lua_State *L) {
 /* Push the new map, nil + msg + errno for an OS failure, or raise. */
 static int created (lua_State *L, int status, const char *path) {
   if (status == MM_OK) return 1;
-  if (status == MM_EOS) return luaL_fileresult(L, 0, path);
+  if (status == MM_EOS) return oserror(L, path);
   return failure(L, status);
 }
 
@@ -749,10 +802,15 @@ static int mmap_new (lua_State *L) {
   mm_params p;
   mm_defaults(&p);
   if (!checkfd(L, &p.fd))
-    return luaL_fileresult(L, 0, NULL);
+    return oserror(L, NULL);
   p.length = (int64_t)luaL_checkinteger(L, 2);
   if (lua_istable(L, 3))
     getoptions(L, 3, &p);
+  else if (mm_tagnames()) {  /* Windows: fileno, length, tagname, access, offset */
+    p.tag = checktag(L, 3, 3);
+    p.access = checkaccess(luaL_optinteger(L, 4, MM_ACCESS_DEFAULT));
+    p.offset = (int64_t)luaL_optinteger(L, 5, 0);
+  }
   else {
     p.flags = checkint(L, 3, luaL_optinteger(L, 3, p.flags));
     p.prot = checkint(L, 4, luaL_optinteger(L, 4, p.prot));
@@ -1435,6 +1493,10 @@ static void createmeta (lua_State *L) {
   luaL_newlibtable(L, methods);
   lua_pushvalue(L, -2);
   luaL_setfuncs(L, methods, 1);     /* stack: metatable, methods */
+  if (!mm_advises()) {  /* Windows: absent, as in Python there */
+    lua_pushnil(L);
+    lua_setfield(L, -2, "madvise");
+  }
   lua_pushvalue(L, -2);
   lua_pushvalue(L, -2);
   lua_pushcclosure(L, m_index, 2);  /* upvalues: metatable, methods */
@@ -1454,7 +1516,7 @@ static void setconstants (lua_State *L) {
   }
   lua_pushinteger(L, (lua_Integer)mm_pagesize());
   lua_setfield(L, -2, "PAGESIZE");
-  lua_pushinteger(L, (lua_Integer)mm_pagesize());
+  lua_pushinteger(L, (lua_Integer)mm_granularity());
   lua_setfield(L, -2, "ALLOCATIONGRANULARITY");
   for (c = mm_constants(); c->name != NULL; c++) {
     lua_pushinteger(L, (lua_Integer)c->value);
