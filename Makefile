@@ -14,6 +14,8 @@
 #   make clean           remove what the targets above build
 #   make check POSIX_ONLY=1   the same suite against the portable layer alone
 #                        (see "Platforms" below), built in build/posix-$(LUA_VERSION)/
+#   make windows         mmap.dll for Windows, cross-built (see "Windows" below)
+#   make check-wine      make windows, then the specs on it under wine
 #
 # Platforms: Linux (everything is tested there); other POSIX systems with a
 # C99 compiler, GNU make and Lua: the BSDs and other ELF systems link as
@@ -24,6 +26,16 @@
 # turns MMS_PIN_SELF on). Only Linux is tested; POSIX_ONLY=1 builds with
 # -D_POSIX_C_SOURCE=200809L, which hides every Linux and glibc extension
 # from the headers, and runs the suite against that build on Linux.
+#
+# Windows (x86-64), cross-built on Linux with mingw-w64 and tested under
+# wine: `make windows [LUA_VERSION=5.4|5.5]` runs .ci/win64, which builds a
+# Windows Lua (lua.exe, lua54.dll or lua55.dll, its import library and
+# headers) and busted's C modules for it, once, into build/win64/ (5.4) or
+# build/win64-5.5/ (5.5), then builds mmap.dll there from SRCS_WIN (the
+# platform layer is src/mm_win32.c) and the C tests named in WIN_CTESTS.
+# `make check-wine` runs the specs with that lua.exe under wine64 in the
+# prefix build/win64/wineprefix (spec/run-wine), the C tests' .exe files
+# too, and closes as make check does.
 #
 # Packages (Debian names; .ci/deps checks them before anything compiles, and
 # installs the missing ones, without recommends, when run as root; otherwise
@@ -38,6 +50,10 @@
 #   make check-valgrind     the same and valgrind
 #   make bench              lua5.4 liblua5.4-dev python3
 #   make lint               lua-check
+#   make windows            gcc-mingw-w64-x86-64 patch xz-utils
+#                           debian-archive-keyring (Lua 5.4's source comes
+#                           from Debian's deb-src through apt-get source)
+#   make check-wine         the same and wine64 wine lua-busted
 #   sh .ci/rocks            luarocks (needs no make target)
 # Optional, for specs that are pending without them: strace (guard_spec's
 # system-call count), lua-rex-pcre2 (rex_spec). .ci/run installs all of them.
@@ -319,7 +335,7 @@ $(WB)/libmmwin.a: $(WOBJS)
 	$(WAR) rcs $@ $(WOBJS)
 
 $(WB)/%.exe: spec/%.c spec/ctest.h $(WB)/libmmwin.a $(HDRS)
-	$(WCC) $(WCFLAGS) $(WARN) -Isrc -I$(WB)/include -static-libgcc -o $@ $< \
+	$(WCC) $(WCFLAGS) $(WARN) -DLMMAP_STATIC -Isrc -I$(WB)/include -static-libgcc -o $@ $< \
 	  $(WB)/libmmwin.a $(WLUA_LIB) $(WLIBS)
 
 check-wine: windows
@@ -364,7 +380,7 @@ uninstall:
 FORCE:
 
 # What the targets above make: build/ (every version, the sanitizer builds,
-# the host, luarocks' build/luarocks), the two copies here, bench's programs.
+# the Windows builds and their wine prefix, the host, luarocks' build/luarocks), the two copies here, bench's programs.
 clean:
 	rm -rf build
 	rm -f mmap.so libmmap.a bench/guard bench/memsearch bench/flock.so
