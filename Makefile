@@ -380,7 +380,8 @@ uninstall:
 FORCE:
 
 # What the targets above make: build/ (every version, the sanitizer builds,
-# the Windows builds and their wine prefix, the host, luarocks' build/luarocks), the two copies here, bench's programs.
+# the Windows builds and their wine prefix, the host, luarocks'
+# build/luarocks), the two copies here, bench's programs.
 clean:
 	rm -rf build
 	rm -f mmap.so libmmap.a bench/guard bench/memsearch bench/flock.so
