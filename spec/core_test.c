@@ -269,9 +269,10 @@ static int touch_guarded (volatile unsigned char *p, size_t len, size_t at) {
 
 static void test_guard_segv (void) {
   size_t page = mms_pagesize();
+  void *sys;
   sigset_t segv, mask;
   unsigned char *p = mms_map(2 * page, mms_prot_read | mms_prot_write,
-                             mms_map_private | mms_map_anonymous, -1, 0, NULL);
+                             mms_map_private | mms_map_anonymous, -1, 0, NULL, &sys);
   check(p != NULL && mprotect(p + page, page, PROT_NONE) == 0 &&
         mms_guard_install() == 0, "a page, then a PROT_NONE page");
   if (p == NULL) return;
@@ -289,7 +290,7 @@ static void test_guard_segv (void) {
   check(sigismember(&mask, SIGSEGV) == 1,
         "guard: SIGSEGV is blocked again afterwards");
   pthread_sigmask(SIG_UNBLOCK, &segv, NULL);
-  mms_unmap(p, 2 * page);
+  mms_unmap(p, 2 * page, sys);
 }
 
 
@@ -301,15 +302,16 @@ static void test_guard_segv (void) {
 */
 static void test_remap (void) {
   size_t page = mms_pagesize();
+  void *sys;
   int shared = mms_map_shared | mms_map_anonymous, rw = PROT_READ | PROT_WRITE;
   int fd, fd2, moved;
   char path[] = "/tmp/core_remapXXXXXX";
-  unsigned char *p = mms_map(page, rw, shared, -1, 0, NULL), *q;
+  unsigned char *p = mms_map(page, rw, shared, -1, 0, NULL, &sys), *q;
   check(p != NULL, "remap: a shared anonymous page");
   if (p == NULL) return;
   p[0] = 's';
   errno = 0;
-  q = mms_remap(p, page, 2 * page, rw, shared, -1, 0, NULL);
+  q = mms_remap(p, page, 2 * page, rw, shared, -1, 0, NULL, &sys);
   if (posix_only())
     check(q == NULL && errno == ENOTSUP && p[0] == 's',
           "remap without mremap: shared anonymous growth is ENOTSUP, "
@@ -317,20 +319,20 @@ static void test_remap (void) {
   else
     check(q != NULL && q[0] == 's', "remap with mremap: shared anonymous "
           "memory grows");
-  mms_unmap(q != NULL ? q : p, q != NULL ? 2 * page : page);
+  mms_unmap(q != NULL ? q : p, q != NULL ? 2 * page : page, sys);
 
   fd = mkstemp(path);
   fd2 = open(path, O_RDWR);
   check(fd >= 0 && fd2 >= 0 && ftruncate(fd, (off_t)(4 * page)) == 0,
         "remap: a 4-page file");
-  p = mms_map(3 * page, rw, mms_map_private, fd, 0, NULL);
+  p = mms_map(3 * page, rw, mms_map_private, fd, 0, NULL, &sys);
   check(p != NULL, "remap: a private map of 3 pages");
   if (p != NULL) {
     p[0] = 'p';  /* (the cut takes away private copies past it too) */
     check(ftruncate(fd2, (off_t)page) == 0, "another descriptor cuts "
           "the file to 1 page");
     errno = 0;
-    q = mms_remap(p, 3 * page, 4 * page, rw, mms_map_private, fd, 0, NULL);
+    q = mms_remap(p, 3 * page, 4 * page, rw, mms_map_private, fd, 0, NULL, &sys);
     moved = q != NULL;
     if (posix_only())
       check(q == NULL && errno == EFAULT && p[0] == 'p',
@@ -339,7 +341,7 @@ static void test_remap (void) {
     else
       check(q != NULL && q[0] == 'p',
             "remap with mremap: the private map grows with its bytes");
-    mms_unmap(moved ? q : p, moved ? 4 * page : 3 * page);
+    mms_unmap(moved ? q : p, moved ? 4 * page : 3 * page, sys);
   }
   close(fd);
   close(fd2);

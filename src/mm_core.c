@@ -134,11 +134,12 @@ static int hold_fd (int fd, int fdmode) {
 ** goes to the system as it is, which refuses it with its own errno.
 */
 static void *map_whole (int64_t length, int prot, int flags, int fd,
-                        int64_t offset, const char *tag, size_t *maplen) {
+                        int64_t offset, const char *tag, size_t *maplen,
+                        void **sys) {
   size_t len = mms_mapsize((size_t)length, flags);
   if (len == 0 && length != 0) { errno = ENOMEM; return NULL; }
   *maplen = len;
-  return mms_map(len, prot, flags, fd, offset, tag);
+  return mms_map(len, prot, flags, fd, offset, tag, sys);
 }
 
 
@@ -188,7 +189,8 @@ int mm_create (mm_map *m, const mm_params *p) {
     m->tag = NULL;
     return MM_EOS;
   }
-  m->data = map_whole(length, prot, flags, fd, p->offset, m->tag, &m->maplen);
+  m->data = map_whole(length, prot, flags, fd, p->offset, m->tag,
+                      &m->maplen, &m->sys);
   if (m->data == NULL) {
     int e = errno;
     if (p->fdmode == MM_FD_DUP && m->fd != -1) mms_close(m->fd);
@@ -313,8 +315,9 @@ int mm_openpath (mm_map *m, const char *path, int mode, int64_t length,
 /* Idempotent, and never fails: there is nothing a caller could do. */
 void mm_close (mm_map *m) {
   if (m->data != NULL) {
-    mms_unmap(m->data, m->maplen);
+    mms_unmap(m->data, m->maplen, m->sys);
     m->data = NULL;
+    m->sys = NULL;
   }
   if (m->fd != -1) {
     mms_close(m->fd);
@@ -330,7 +333,7 @@ static int remap (mm_map *m, size_t newsize) {
   void *p;
   if (len == 0) { errno = ENOMEM; return MM_EOS; }
   p = mms_remap(m->data, m->maplen, len, m->prot, m->flags, m->fd,
-                m->offset, m->tag);
+                m->offset, m->tag, &m->sys);
   if (p == NULL) return MM_EOS;
   m->data = p;
   m->size = newsize;
@@ -414,9 +417,10 @@ static int resize_unmapped (mm_map *m, size_t newsize) {
   void *p;
   if (len == 0) { errno = ENOMEM; return MM_EOS; }
   if (mms_fstat(m->fd, &oldfile, &isreg) != 0) return MM_EOS;
-  mms_unmap(m->data, m->maplen);
+  mms_unmap(m->data, m->maplen, m->sys);
+  m->sys = NULL;
   if (mms_truncate(m->fd, target) == 0) {
-    p = mms_map(len, m->prot, m->flags, m->fd, m->offset, m->tag);
+    p = mms_map(len, m->prot, m->flags, m->fd, m->offset, m->tag, &m->sys);
     if (p != NULL) {
       m->data = (unsigned char *)p;
       m->size = newsize;
@@ -429,7 +433,7 @@ static int resize_unmapped (mm_map *m, size_t newsize) {
   else
     e = errno;
   m->data = (unsigned char *)mms_map(m->maplen, m->prot, m->flags, m->fd,
-                                     m->offset, m->tag);
+                                     m->offset, m->tag, &m->sys);
   if (m->data == NULL) mm_close(m);
   errno = e;
   return MM_EOS;

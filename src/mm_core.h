@@ -96,6 +96,7 @@ typedef struct mm_map {
   int access;            /* MM_ACCESS_*, derived from prot when DEFAULT */
   int trackfd;
   char *tag;             /* the tagname (Windows), owned; or NULL */
+  void *sys;             /* the platform's own for the map (mms_map) */
 } mm_map;
 
 /* What mm_create maps; mm_defaults fills in Python's defaults. */

@@ -446,7 +446,7 @@ static int search (mstate *ms, const char *p, size_t start, int anchor,
                    const size_t *lastmatch, mm_matchres *r) {
   subj s = ms->base + start, e;
   first f;
-  f.p = NULL;
+  f.p = f.ep = NULL;  /* f.ep is read only with f.p set; said for gcc */
   f.byte = -1;
   if (!anchor) first_class(ms, p, &f);
   for (;;) {

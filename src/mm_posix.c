@@ -382,9 +382,10 @@ static void *map_devzero (size_t len, int prot, int flags, int64_t offset) {
 
 
 void *mms_map (size_t len, int prot, int flags, int fd, int64_t offset,
-               const char *tag) {
+               const char *tag, void **sys) {
   void *p;
   (void)tag;  /* tagnames is 0: the binding gives none */
+  *sys = NULL;  /* the address says it all */
   if (ANON_DEVZERO && (flags & ANON_FLAG))
     p = map_devzero(len, prot, flags, offset);
   else
@@ -415,7 +416,8 @@ int mms_flags_ok (int flags) {
 }
 
 
-int mms_unmap (void *addr, size_t len) {
+int mms_unmap (void *addr, size_t len, void *sys) {
+  (void)sys;
   return munmap(addr, len);
 }
 
@@ -423,9 +425,10 @@ int mms_unmap (void *addr, size_t len) {
 #if HAVE_MREMAP
 
 void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
-                 int flags, int fd, int64_t offset, const char *tag) {
+                 int flags, int fd, int64_t offset, const char *tag,
+                 void **sys) {
   void *p = mremap(addr, oldlen, newlen, MREMAP_MAYMOVE);
-  (void)prot; (void)flags; (void)fd; (void)offset; (void)tag;
+  (void)prot; (void)flags; (void)fd; (void)offset; (void)tag; (void)sys;
   return p == MAP_FAILED ? NULL : p;
 }
 
@@ -479,10 +482,12 @@ static int copy_bytes (unsigned char *to, unsigned char *from, size_t len,
 static void *grow (void *addr, size_t oldlen, size_t newlen, int prot,
                    int flags, int fd, int64_t offset) {
   int copy = (flags & MAP_PRIVATE) != 0, e;
+  void *sys;
   int wprot = copy ? prot | PROT_READ | PROT_WRITE : prot;
   unsigned char *p;
   if (!copy && (flags & ANON_FLAG)) { errno = ENOTSUP; return NULL; }
-  p = (unsigned char *)mms_map(newlen, wprot, flags, fd, offset, NULL);
+  p = (unsigned char *)mms_map(newlen, wprot, flags, fd, offset, NULL, &sys);
+  (void)sys;  /* NULL here */
   if (p == NULL) return NULL;
   if (copy && (copy_bytes(p, (unsigned char *)addr, oldlen, prot) != 0 ||
                   (wprot != prot && mprotect(p, newlen, prot) != 0))) {
@@ -497,8 +502,9 @@ static void *grow (void *addr, size_t oldlen, size_t newlen, int prot,
 
 
 void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
-                 int flags, int fd, int64_t offset, const char *tag) {
-  (void)tag;
+                 int flags, int fd, int64_t offset, const char *tag,
+                 void **sys) {
+  (void)tag; (void)sys;
   if (newlen <= oldlen) return shrink(addr, oldlen, newlen);
   return grow(addr, oldlen, newlen, prot, flags, fd, offset);
 }

@@ -58,18 +58,23 @@ int mms_fstat(int fd, int64_t *size, int *isreg);
 int mms_truncate(int fd, int64_t size);
 int mms_filefd(FILE *f);                 /* flush a stdio stream, give its fd */
 
-/* Mappings. tag names shared memory (NULL: none) where tagnames is 1. */
+/*
+** Mappings. tag names shared memory (NULL: none) where tagnames is 1.
+** *sys receives what the platform keeps for the map besides its address
+** (Windows: the section's handle, which keeps a tagname alive; POSIX:
+** NULL); mms_unmap and mms_remap take it back.
+*/
 void *mms_map(size_t len, int prot, int flags, int fd, int64_t offset,
-              const char *tag);
+              const char *tag, void **sys);
 int mms_flags_ok(int flags);          /* 0: flags no map object can honour */
-int mms_unmap(void *addr, size_t len);
+int mms_unmap(void *addr, size_t len, void *sys);
 /* The map [addr, addr + oldlen), made by mms_map(oldlen, prot, flags, fd,
    offset), to newlen bytes: the address may move; on failure it is as it
    was. Where the system cannot move a map's pages, a larger map is a new
    one (a private map's bytes copied into it; ENOTSUP for shared anonymous
    memory, which a new map would not share with forked children). */
 void *mms_remap(void *addr, size_t oldlen, size_t newlen, int prot, int flags,
-                int fd, int64_t offset, const char *tag);
+                int fd, int64_t offset, const char *tag, void **sys);
 int mms_sync(void *addr, size_t len, int flags, int fd);  /* fd may be -1 */
 int mms_advise(void *addr, size_t len, int advice);
 int mms_advice_discards(int advice);  /* 1: it changes the file's bytes */
