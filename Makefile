@@ -50,10 +50,11 @@
 #   make check-valgrind     the same and valgrind
 #   make bench              lua5.4 liblua5.4-dev python3
 #   make lint               lua-check
-#   make windows            gcc-mingw-w64-x86-64 patch xz-utils
-#                           debian-archive-keyring (Lua 5.4's source comes
-#                           from Debian's deb-src through apt-get source)
-#   make check-wine         the same and wine64 wine lua-busted
+#   make windows, check-wine  gcc-mingw-w64-x86-64 patch xz-utils
+#                           debian-archive-keyring wine64 wine lua-busted
+#                           (Lua 5.4's source comes from Debian's deb-src
+#                           through apt-get source; .ci/win64 also sets up
+#                           busted for that Lua and checks it under wine)
 #   sh .ci/rocks            luarocks (needs no make target)
 # Optional, for specs that are pending without them: strace (guard_spec's
 # system-call count), lua-rex-pcre2 (rex_spec). .ci/run installs all of them.
