@@ -191,14 +191,23 @@ void mms_nap(int64_t ns);  /* sleep about ns nanoseconds */
 ** does not unwind through the system's exception frames as the C
 ** library's longjmp does there.
 */
+/*
+** GCC keeps __builtin_setjmp's landing point only where a call after it
+** could jump there: a fault in a plain load is no such call. So on Windows
+** MMS_DISARM always calls mms_guard_close (which does nothing), out of
+** line, after the access; on POSIX only where the host blocks SIGBUS.
+*/
 #ifdef _WIN32
 #define MMS_THREAD __thread
 typedef void *mms_jmpbuf[5];
 #define MMS_SETJMP(b) __builtin_setjmp(b)
+#define MMS_CLOSE() mms_guard_close()
 #else
 #define MMS_THREAD __thread __attribute__((tls_model("initial-exec")))
 typedef sigjmp_buf mms_jmpbuf;
 #define MMS_SETJMP(b) sigsetjmp(b, 0)
+#define MMS_CLOSE() \
+  (mms_busmask == MMS_BUS_HELD ? mms_guard_close() : (void)0)
 #endif
 
 typedef struct mms_guard {
@@ -226,8 +235,7 @@ void mms_guard_close(void);  /* MMS_DISARM's part when MMS_BUS_HELD */
    mms_armed = &(g), MMS_FENCE())
 #define MMS_FAULTED(g) (MMS_SETJMP((g).env) != 0)
 #define MMS_DISARM() \
-  (MMS_FENCE(), mms_armed = NULL, \
-   (mms_busmask == MMS_BUS_HELD ? mms_guard_close() : (void)0))
+  (MMS_FENCE(), mms_armed = NULL, MMS_CLOSE())
 
 /* Install the handler, again if a host replaced it, and forget what this
    thread's mask was; 0 or -1 with errno. */

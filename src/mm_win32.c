@@ -373,6 +373,8 @@ void mms_guard_open (void) {
 }
 
 
+/* Called by every MMS_DISARM here, for the jump's sake (mm_sys.h): it must
+   stay a real call, out of line, in this file. */
 void mms_guard_close (void) {
 }
 
