@@ -307,12 +307,13 @@ void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
 }
 
 
-/* The view's dirty pages to the file; with W_SYNC, through the file's
-   buffers to the disk too, as msync(MS_SYNC) waits for them. */
+/* The view's dirty pages to the file; unless flags is 0 (there are no
+   MS_ constants here: the default is W_SYNC), through the file's buffers
+   to the disk too, as msync(MS_SYNC) waits for them. */
 int mms_sync (void *addr, size_t len, int flags, int fd) {
   HANDLE h;
   if (!FlushViewOfFile(addr, len)) return failed();
-  if (!(flags & W_SYNC) || fd == -1) return 0;
+  if (flags == 0 || fd == -1) return 0;
   if ((h = osfhandle(fd)) == INVALID_HANDLE_VALUE) return -1;
   return FlushFileBuffers(h) ? 0 : failed();
 }
