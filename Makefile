@@ -306,7 +306,7 @@ WCONFIG   = $(WCC) $(WCFLAGS) $(WMYCFLAGS)
 # The C tests that have a Windows version: each NAME here is spec/NAME.c,
 # built as $(WB)/NAME.exe against the module's objects (an archive, so that
 # a test takes only what it uses) and this Lua, and run by check-wine.
-WIN_CTESTS ?=
+WIN_CTESTS ?= core_test guard_test_win handle_test
 WIN_TESTBINS = $(WIN_CTESTS:%=$(WB)/%.exe)
 
 windows: $(WB)/mmap.dll $(WIN_TESTBINS)

@@ -4,16 +4,26 @@
 **
 ** Maps with a huge size are synthetic (no memory behind them): only the
 ** functions that must refuse before touching memory are called on them.
+**
+** The same file builds for Windows (make windows: core_test.exe, run under
+** wine by make check-wine): the tests of the core alone are shared; what
+** tests the platform layer has a POSIX section and a Windows section.
 */
+#ifdef _WIN32
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <io.h>
+#else
 #define _GNU_SOURCE  /* MAP_HUGETLB, MAP_HUGE_SHIFT, memfd_create, seals */
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "mm_core.h"
 #include "mm_sys.h"
@@ -27,7 +37,11 @@ static void check (int cond, const char *what) {
   tests++;
   if (!cond) failures++;
   printf("%sok %d - core: %s\n", cond ? "" : "not ", tests, what);
+  fflush(stdout);  /* (wine: nothing lost if the process dies) */
 }
+
+#ifndef _WIN32
+/* {====================================================== POSIX */
 
 /* A check that cannot run in this build: a TAP skip with the reason. */
 static void skip (const char *what, const char *why) {
@@ -42,6 +56,15 @@ static int posix_only (void) {
   return v != NULL && strcmp(v, "1") == 0;
 }
 
+/* A failure of the system for lack of memory (EINVAL under valgrind). */
+static int out_of_memory (void) {
+  return errno == ENOMEM || errno == EINVAL;
+}
+
+#define make_temp(path) mkstemp(path)
+#define file_size(fd) lseek(fd, 0, SEEK_END)
+#define TEMPLATE "/tmp/core_testXXXXXX"
+
 /* Whether the layer under test knows the constant `name`. */
 static int layer_knows (const char *name) {
   const mm_const *c;
@@ -49,6 +72,48 @@ static int layer_knows (const char *name) {
     if (strcmp(c->name, name) == 0) return 1;
   return 0;
 }
+
+/* }====================================================== */
+#endif
+
+#ifdef _WIN32
+/* {====================================================== Windows */
+
+/* The system's code of the last failure (mms_strerror: the layer keeps
+   it); 0 when the C library failed instead. */
+static int syscode (void) {
+  char buf[256];
+  int code;
+  const char *msg = mms_strerror(errno, buf, sizeof buf, &code);
+  return (msg != buf) ? 0 : code;
+}
+
+/* Anonymous memory beyond the paging file: the system's code for that
+   (not enough memory, a commitment limit, or a size it refuses). */
+static int out_of_memory (void) {
+  int code = syscode();
+  return code == ERROR_NOT_ENOUGH_MEMORY || code == ERROR_OUTOFMEMORY ||
+         code == ERROR_COMMITMENT_LIMIT || code == ERROR_INVALID_PARAMETER ||
+         code == ERROR_DISK_FULL;
+}
+
+/* A new file in the temporary directory, read-write; its name in path. */
+static int make_temp (char *path) {
+  char dir[MAX_PATH];
+  if (GetTempPathA(sizeof dir, dir) == 0 ||
+      GetTempFileNameA(dir, "cor", 0, path) == 0)
+    return -1;
+  return _open(path, _O_RDWR | _O_BINARY);
+}
+
+#define file_size(fd) _lseeki64(fd, 0, SEEK_END)
+#define write _write
+#define close _close
+#define unlink _unlink
+#define TEMPLATE ""
+
+/* }====================================================== */
+#endif
 
 /* A map that claims `size` bytes and has none: for refusals only. */
 static mm_map fake (size_t size, int64_t offset) {
@@ -77,8 +142,8 @@ static int create (mm_map *m, int fd, int64_t length, int64_t offset) {
 
 static void test_create (void) {
   mm_map m;
-  char path[] = "/tmp/core_testXXXXXX";
-  int fd = mkstemp(path);
+  char path[300] = TEMPLATE;
+  int fd = make_temp(path);
   check(fd >= 0 && write(fd, "0123456789", 10) == 10, "temporary file");
   check(create(&m, fd, MAX, 0)
         == MM_ELENGTHSIZE, "length INT64_MAX on a 10-byte file");
@@ -91,13 +156,13 @@ static void test_create (void) {
   check(create(&m, fd, 0, MIN)
         == MM_EOFFSETNEG, "offset INT64_MIN");
   check(create(&m, -1, MAX, 0)
-        == MM_EOS && (errno == ENOMEM || errno == EINVAL),
-        "anonymous INT64_MAX is an OS error (ENOMEM; EINVAL under valgrind)");
+        == MM_EOS && out_of_memory(),
+        "anonymous INT64_MAX is an OS error, for lack of memory");
   check(m.data == NULL && m.fd == -1, "a failed create holds nothing");
   check(create(&m, fd, 0, 0) == MM_OK
         && m.size == 10, "whole file");
   check(mm_resize(&m, MAX) == MM_EOS, "resize to INT64_MAX fails cleanly");
-  check(m.size == 10 && lseek(fd, 0, SEEK_END) == 10,
+  check(m.size == 10 && file_size(fd) == 10,
         "failed resize leaves map and file as they were");
   mm_close(&m);
   mm_close(&m);
@@ -185,6 +250,22 @@ static void test_find (void) {
   mm_close(&m);
 }
 
+/* One guarded load of p[at], p[0..len) armed: 1 if it faulted. */
+static volatile unsigned char sink;  /* a load valgrind cannot drop */
+
+static int touch_guarded (volatile unsigned char *p, size_t len, size_t at) {
+  mms_guard g;
+  MMS_ARM(g, (const unsigned char *)p, (const unsigned char *)p + len);
+  if (MMS_FAULTED(g)) return 1;
+  sink = p[at];
+  MMS_DISARM();
+  return 0;
+}
+
+
+#ifndef _WIN32
+/* {====================================================== POSIX */
+
 /* Lengths given to mmap/mremap/munmap: whole pages, huge ones under
    MAP_HUGETLB (the size named in the flags, or the system's default). */
 static void test_mapsize (void) {
@@ -256,16 +337,6 @@ static void test_shrink_undone (void) {
 ** A thread that blocks SIGSEGV gets it unblocked while armed, and blocked
 ** again afterwards.
 */
-static volatile unsigned char sink;  /* a load valgrind cannot drop */
-
-static int touch_guarded (volatile unsigned char *p, size_t len, size_t at) {
-  mms_guard g;
-  MMS_ARM(g, (const unsigned char *)p, (const unsigned char *)p + len);
-  if (MMS_FAULTED(g)) return 1;
-  sink = p[at];
-  MMS_DISARM();
-  return 0;
-}
 
 static void test_guard_segv (void) {
   size_t page = mms_pagesize();
@@ -348,12 +419,177 @@ static void test_remap (void) {
   unlink(path);
 }
 
+/* }====================================================== */
+#else
+/* {====================================================== Windows */
+
+/* A view is exactly as long as asked: there is nothing to round. */
+static void test_mapsize (void) {
+  size_t page = mms_pagesize();
+  check(mms_mapsize(1, 0) == 1 && mms_mapsize(page + 1, 0) == page + 1,
+        "mapsize: a view is as long as asked");
+  check(mms_pagesize() == 4096 && mms_granularity() == 65536,
+        "pages of 4 KiB, offsets in steps of 64 KiB");
+}
+
+
+/*
+** The guard takes an access violation inside its range (what wine raises
+** for a page its file lost; an in-page error is taken the same way): a
+** PAGE_NOACCESS page stands in for one here.
+*/
+static void test_guard_segv (void) {
+  size_t page = mms_pagesize();
+  void *sys;
+  DWORD old;
+  unsigned char *p = mms_map(2 * page, mms_prot_read | mms_prot_write,
+                             mms_map_private | mms_map_anonymous, -1, 0, NULL, &sys);
+  check(p != NULL && VirtualProtect(p + page, page, PAGE_NOACCESS, &old) &&
+        mms_guard_install() == 0, "a page, then a PAGE_NOACCESS page");
+  if (p == NULL) return;
+  check(touch_guarded(p, 2 * page, page + 5) == 1 &&
+        mms_fault == p + page + 5 && mms_armed == NULL,
+        "guard: an access violation inside the armed range is caught, at "
+        "its address");
+  check(touch_guarded(p, 2 * page, 5) == 0, "guard: the readable page reads");
+  check(touch_guarded(p, 2 * page, 2 * page - 1) == 1 &&
+        mms_fault == p + 2 * page - 1, "guard: caught again, at the last byte");
+  check(mms_guard_install() == 0, "guard: a second install is harmless");
+  check(touch_guarded(p, 2 * page, page) == 1 && mms_fault == p + page,
+        "guard: still one handler that catches");
+  mms_unmap(p, 2 * page, sys);
+}
+
+
+/*
+** mms_remap: memory of the paging file without a tagname is a new section
+** with the old bytes; with a tagname (other maps share it by name) and for
+** a file (mm_core.c resizes those by unmapping) it is refused, the map as
+** it was.
+*/
+static void test_remap (void) {
+  size_t page = mms_pagesize();
+  void *sys, *sys2;
+  int anon = mms_map_shared | mms_map_anonymous;
+  int rw = mms_prot_read | mms_prot_write;
+  unsigned char *p = mms_map(page, rw, anon, -1, 0, NULL, &sys), *q, *t;
+  check(p != NULL, "remap: a page of the paging file");
+  if (p == NULL) return;
+  p[0] = 's';
+  p[page - 1] = 'e';
+  q = mms_remap(p, page, 3 * page, rw, anon, -1, 0, NULL, &sys);
+  check(q != NULL && q[0] == 's' && q[page - 1] == 'e' && q[page] == 0 &&
+        q[3 * page - 1] == 0, "remap: it grows by a copy that keeps the bytes");
+  if (q != NULL) p = q;
+  q = mms_remap(p, 3 * page, 10, rw, anon, -1, 0, NULL, &sys);
+  check(q != NULL && q[0] == 's', "remap: and shrinks");
+  if (q != NULL) p = q;
+  mms_unmap(p, 10, sys);
+
+  p = mms_map(page, rw, anon, -1, 0, "core_test_remap", &sys);
+  t = mms_map(page, rw, anon, -1, 0, "core_test_remap", &sys2);
+  check(p != NULL && t != NULL, "remap: two maps of one tagname");
+  if (p == NULL || t == NULL) return;
+  p[1] = 't';
+  errno = 0;
+  q = mms_remap(p, page, 2 * page, rw, anon, -1, 0, "core_test_remap", &sys);
+  check(q == NULL && syscode() == ERROR_NOT_SUPPORTED,
+        "remap: a tagname refuses, ERROR_NOT_SUPPORTED");
+  t[2] = 'u';
+  check(p[1] == 't' && p[2] == 'u' && t[1] == 't',
+        "remap: the refused map still shares its tagname's bytes");
+  mms_unmap(p, page, sys);
+  mms_unmap(t, page, sys2);
+}
+
+
+/* A file of n bytes of `c`; its descriptor, its name in path. */
+static int filled (char *path, size_t n, int c) {
+  char buf[4096];
+  int fd = make_temp(path);
+  size_t k;
+  memset(buf, c, sizeof buf);
+  for (k = 0; fd >= 0 && k < n; k += sizeof buf)
+    if (write(fd, buf, (unsigned)(n - k < sizeof buf ? n - k : sizeof buf)) < 0)
+      return -1;
+  return fd;
+}
+
+
+/*
+** Windows will not cut a file short while a view of it exists: a shrink
+** under a second map returns the system's error (ERROR_USER_MAPPED_FILE),
+** and the map is back, the same length and bytes, still usable; once the
+** other map is gone it shrinks.
+*/
+static void test_second_view (void) {
+  mm_map m, other;
+  char path[300], buf[3 * 4096];
+  size_t page = mms_pagesize(), i;
+  int fd = filled(path, 3 * page, 'r'), same = 1;
+  check(fd >= 0 && create(&m, fd, 0, 0) == MM_OK &&
+        create(&other, fd, 0, 0) == MM_OK, "two maps of a 3-page file");
+  if (fd < 0) return;
+  m.pos = 7;
+  check(mm_resize(&m, (int64_t)page) == MM_EOS &&
+        syscode() == ERROR_USER_MAPPED_FILE,
+        "shrink under a second view: ERROR_USER_MAPPED_FILE");
+  check(m.data != NULL && m.size == 3 * page && m.pos == 7 &&
+        file_size(fd) == (int64_t)(3 * page),
+        "shrink refused: map and file keep their size");
+  memset(buf, 0, sizeof buf);
+  check(mm_copyout(&m, 0, 3 * page, buf) == MM_OK, "every byte still reads");
+  for (i = 0; i < 3 * page; i++) same &= buf[i] == 'r';
+  check(same, "shrink refused: every byte is as it was");
+  m.data[100] = 'w';
+  check(other.data[100] == 'w', "shrink refused: still a map of the file");
+  mm_close(&other);
+  check(mm_resize(&m, (int64_t)page) == MM_OK && m.size == page &&
+        file_size(fd) == (int64_t)page && m.data[100] == 'w',
+        "with the other view closed the shrink works");
+  check(mm_resize(&m, (int64_t)(2 * page)) == MM_OK && m.size == 2 * page &&
+        m.data[page] == 0 && file_size(fd) == (int64_t)(2 * page),
+        "and it grows again, zeros past the old end");
+  mm_close(&m);
+  close(fd);
+  unlink(path);
+}
+
+
+/* Offsets: a multiple of the granularity maps those bytes; a page is not
+   enough (ERROR_MAPPED_ALIGNMENT), and nothing is held after it. */
+static void test_offsets (void) {
+  mm_map m;
+  char path[300];
+  size_t gran = mms_granularity();
+  int fd = filled(path, 2 * gran, 'o');
+  check(fd >= 0 && _lseeki64(fd, (int64_t)gran, SEEK_SET) == (int64_t)gran &&
+        write(fd, "second", 6) == 6, "a file of two granules");
+  if (fd < 0) return;
+  check(create(&m, fd, 6, (int64_t)gran) == MM_OK && m.size == 6 &&
+        memcmp(m.data, "second", 6) == 0, "offset 64 KiB maps its bytes");
+  mm_close(&m);
+  check(create(&m, fd, 6, (int64_t)mms_pagesize()) == MM_EOS &&
+        syscode() == ERROR_MAPPED_ALIGNMENT && m.data == NULL && m.sys == NULL,
+        "offset 4 KiB: ERROR_MAPPED_ALIGNMENT, nothing held");
+  close(fd);
+  check(unlink(path) == 0, "the file goes: no handle was left on it");
+}
+
+/* }====================================================== */
+#endif
+
 
 int main (void) {
   test_guard_segv();
   test_remap();
   test_mapsize();
+#ifdef _WIN32
+  test_second_view();
+  test_offsets();
+#else
   test_shrink_undone();
+#endif
   test_create();
   test_index_seek();
   test_ranges();
