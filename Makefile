@@ -165,12 +165,14 @@ $(B)/config: FORCE | deps
 # only the C API of src/lmmap.h stays global, so that the core's names
 # (mm_*, mms_*, mmp_*) can never clash with a host's own.
 API_SYMS = luaopen_mmap lmmap_check lmmap_test
-define LINK_STATIC
-	$(LD) -r -o $(@D)/lmmap.o $^
-	$(OBJCOPY) $(API_SYMS:%=--keep-global-symbol=%) $(@D)/lmmap.o
+# $(1), $(2), $(3): the linker, objcopy and ar (Windows has its own).
+define LINK_STATIC_WITH
+	$(1) -r -o $(@D)/lmmap.o $^
+	$(2) $(API_SYMS:%=--keep-global-symbol=%) $(@D)/lmmap.o
 	rm -f $@
-	$(AR) rcs $@ $(@D)/lmmap.o
+	$(3) rcs $@ $(@D)/lmmap.o
 endef
+LINK_STATIC = $(call LINK_STATIC_WITH,$(LD),$(OBJCOPY),$(AR))
 
 static: $(B)/libmmap.a
 	@cmp -s $(B)/libmmap.a libmmap.a || cp $(B)/libmmap.a libmmap.a
@@ -287,6 +289,8 @@ check-all:
 # under wine (spec/run-wine, in the wine prefix build/win64/wineprefix).
 WCC      ?= x86_64-w64-mingw32-gcc
 WAR      ?= x86_64-w64-mingw32-ar
+WLD      ?= x86_64-w64-mingw32-ld
+WOBJCOPY ?= x86_64-w64-mingw32-objcopy
 WOBJDUMP ?= x86_64-w64-mingw32-objdump
 WINE     ?= /usr/lib/wine/wine64
 WCFLAGS  ?= -O2
@@ -309,7 +313,7 @@ WCONFIG   = $(WCC) $(WCFLAGS) $(WMYCFLAGS)
 WIN_CTESTS ?= core_test guard_test_win handle_test
 WIN_TESTBINS = $(WIN_CTESTS:%=$(WB)/%.exe)
 
-windows: $(WB)/mmap.dll $(WIN_TESTBINS)
+windows: $(WB)/mmap.dll $(WIN_TESTBINS) $(WB)/libmmap.a $(WB)/host.exe
 
 # A DLL exports what is marked dllexport (LMMAP_API in src/lmmap.h), or,
 # when nothing is, every global name: only the C API may be there.
@@ -335,12 +339,22 @@ $(WB)/libmmwin.a: $(WOBJS)
 	rm -f $@
 	$(WAR) rcs $@ $(WOBJS)
 
+# For Windows hosts: the static library as on Linux (only the C API
+# global), and examples/host built against it and this Lua's DLL.
+$(WB)/libmmap.a: $(WOBJS)
+	$(call LINK_STATIC_WITH,$(WLD),$(WOBJCOPY),$(WAR))
+
+$(WB)/host.exe: examples/host/host.c src/lmmap.h $(WB)/libmmap.a
+	$(WCC) $(WCFLAGS) $(WARN) -DLMMAP_STATIC -Isrc -I$(WB)/include -static-libgcc \
+	  -o $@ examples/host/host.c $(WB)/libmmap.a $(WLUA_LIB) $(WLIBS)
+
 $(WB)/%.exe: spec/%.c spec/ctest.h $(WB)/libmmwin.a $(HDRS)
 	$(WCC) $(WCFLAGS) $(WARN) -DLMMAP_STATIC -Isrc -I$(WB)/include -static-libgcc -o $@ $< \
 	  $(WB)/libmmwin.a $(WLUA_LIB) $(WLIBS)
 
 check-wine: windows
-	@TESTDIR=$(WB) TESTS='$(WIN_TESTBINS)' WINE=$(WINE) sh spec/run-wine
+	@TESTDIR=$(WB) TESTS='$(WIN_TESTBINS)' HOST=$(WB)/host.exe WINE=$(WINE) \
+	  sh spec/run-wine
 
 lint: deps
 	luacheck spec examples bench .ci/luarocks-test.lua
