@@ -17,6 +17,8 @@
 **   unarmed   the host touching a lost page of a map itself (lmmap_check's
 **             address, outside any guarded call) gets the access violation
 **             in its own handler, not a jump into the module
+**   pin       mmap.dll, loaded by require and freed by lua_close, stays
+**             loaded: its handler is never left pointing at unloaded code
 **
 ** A file is cut short from the Unix side: Windows refuses to shrink a
 ** mapped file, wine's host does not. Without wine (no
@@ -309,6 +311,31 @@ static void test_after (void) {
   RemoveVectoredExceptionHandler(h);
 }
 
+/*
+** The DLL, loaded by require from MMAP_CPATH and freed by lua_close (Lua
+** calls FreeLibrary), stays loaded once it has made a map: its vectored
+** handler is still in the process's list, and unloading its code would
+** leave the system calling into nothing at the next exception.
+*/
+static void test_pin (void) {
+  static const char chunk[] =
+    "local m = require('mmap').mmap(-1, 10)\n"
+    "m[3] = 7\n"
+    "return m[3]\n";
+  lua_State *L = newstate();
+  HMODULE loaded;
+  void *h;
+  int ok = run_lua(L, chunk, "", 0) == 7;
+  loaded = GetModuleHandleA("mmap.dll");
+  lua_close(L);
+  check(ok && loaded != NULL && GetModuleHandleA("mmap.dll") == loaded,
+        "mmap.dll stays loaded after lua_close frees it: its handler is pinned");
+  h = AddVectoredExceptionHandler(0, host_handler);  /* after the DLL's */
+  check(h != NULL && host_fault() && host_raise(),
+        "exceptions after that pass through the DLL's handler to the host");
+  RemoveVectoredExceptionHandler(h);
+}
+
 /* }====================================================== */
 
 
@@ -324,6 +351,7 @@ int main (void) {
   test_before();  /* first: before the module's first map */
   test_threads();
   test_after();
+  test_pin();
   printf("1..%d\n", tests);
   return failures != 0;
 }
