@@ -14,6 +14,8 @@
 #   make clean           remove what the targets above build
 #   make check POSIX_ONLY=1   the same suite against the portable layer alone
 #                        (see "Platforms" below), built in build/posix-$(LUA_VERSION)/
+#   make windows         mmap.dll for Windows, cross-built (see "Windows" below)
+#   make check-wine      make windows, then the specs on it under wine
 #
 # Platforms: Linux (everything is tested there); other POSIX systems with a
 # C99 compiler, GNU make and Lua: the BSDs and other ELF systems link as
@@ -24,6 +26,16 @@
 # turns MMS_PIN_SELF on). Only Linux is tested; POSIX_ONLY=1 builds with
 # -D_POSIX_C_SOURCE=200809L, which hides every Linux and glibc extension
 # from the headers, and runs the suite against that build on Linux.
+#
+# Windows (x86-64), cross-built on Linux with mingw-w64 and tested under
+# wine: `make windows [LUA_VERSION=5.4|5.5]` runs .ci/win64, which builds a
+# Windows Lua (lua.exe, lua54.dll or lua55.dll, its import library and
+# headers) and busted's C modules for it, once, into build/win64/ (5.4) or
+# build/win64-5.5/ (5.5), then builds mmap.dll there from SRCS_WIN (the
+# platform layer is src/mm_win32.c) and the C tests named in WIN_CTESTS.
+# `make check-wine` runs the specs with that lua.exe under wine64 in the
+# prefix build/win64/wineprefix (spec/run-wine), the C tests' .exe files
+# too, and closes as make check does.
 #
 # Packages (Debian names; .ci/deps checks them before anything compiles, and
 # installs the missing ones, without recommends, when run as root; otherwise
@@ -38,6 +50,10 @@
 #   make check-valgrind     the same and valgrind
 #   make bench              lua5.4 liblua5.4-dev python3
 #   make lint               lua-check
+#   make windows            gcc-mingw-w64-x86-64 patch xz-utils
+#                           debian-archive-keyring (Lua 5.4's source comes
+#                           from Debian's deb-src through apt-get source)
+#   make check-wine         the same and wine64 wine lua-busted
 #   sh .ci/rocks            luarocks (needs no make target)
 # Optional, for specs that are pending without them: strace (guard_spec's
 # system-call count), lua-rex-pcre2 (rex_spec). .ci/run installs all of them.
@@ -113,7 +129,7 @@ HDRS = src/lmmap.h src/mm_compat.h src/mm_core.h src/mm_match.h src/mm_pack.h \
        src/mm_search.h src/mm_sys.h src/mm_atomic.h
 
 .PHONY: all module check check-all check-valgrind check-asan static lint demo bench \
-        install uninstall clean deps FORCE
+        install uninstall clean deps windows check-wine FORCE
 
 all: $(SO_HERE)
 
@@ -263,6 +279,68 @@ check-all:
 	  $(MAKE) --no-print-directory -s mmap.so >/dev/null || status=1; \
 	  exit $$status
 
+# Windows: mmap.dll for a Windows Lua that .ci/win64 cross-builds with
+# mingw-w64 (5.4 in build/win64, 5.5 in build/win64-5.5, each with its
+# lua.exe and a busted runner for it), from the same sources as mmap.so but
+# with src/mm_win32.c for src/mm_posix.c; check-wine runs the specs on it
+# under wine (spec/run-wine, in the wine prefix build/win64/wineprefix).
+WCC      ?= x86_64-w64-mingw32-gcc
+WAR      ?= x86_64-w64-mingw32-ar
+WOBJDUMP ?= x86_64-w64-mingw32-objdump
+WINE     ?= /usr/lib/wine/wine64
+WCFLAGS  ?= -O2
+WLIBS    ?=
+ifeq ($(LUA_VERSION),5.5)
+WB       ?= build/win64-5.5
+WLUA_DLL  = lua55
+else
+WB       ?= build/win64
+WLUA_DLL  = lua54
+endif
+WLUA_LIB  = $(WB)/lib$(WLUA_DLL).dll.a
+SRCS_WIN  = $(filter-out src/mm_posix.c,$(SRCS)) src/mm_win32.c
+WOBJS     = $(SRCS_WIN:src/%.c=$(WB)/%.o)
+WMYCFLAGS = $(WARN) -I$(WB)/include
+WCONFIG   = $(WCC) $(WCFLAGS) $(WMYCFLAGS)
+# The C tests that have a Windows version: each NAME here is spec/NAME.c,
+# built as $(WB)/NAME.exe against the module's objects (an archive, so that
+# a test takes only what it uses) and this Lua, and run by check-wine.
+WIN_CTESTS ?=
+WIN_TESTBINS = $(WIN_CTESTS:%=$(WB)/%.exe)
+
+windows: $(WB)/mmap.dll $(WIN_TESTBINS)
+
+# A DLL exports what is marked dllexport (LMMAP_API in src/lmmap.h), or,
+# when nothing is, every global name: only the C API may be there.
+$(WB)/mmap.dll: $(WOBJS)
+	$(WCC) -shared -static-libgcc -o $@ $(WOBJS) $(WLUA_LIB) $(WLIBS)
+	@names=$$($(WOBJDUMP) -p $@ | \
+	  sed -n '/^\[Ordinal\/Name Pointer\] Table/,/^$$/s/^[[:space:]]*\[ *[0-9]*\] //p'); \
+	bad=$$(echo "$$names" | grep -v -x -e luaopen_mmap -e 'lmmap_[a-z_]*'); \
+	if [ -n "$$bad" ] || ! echo "$$names" | grep -q -x luaopen_mmap; then \
+	  echo "$@ must export luaopen_mmap and the lmmap_* C API alone; it exports:" \
+	    $$names >&2; rm -f $@; exit 1; fi
+
+$(WB)/%.o: src/%.c $(HDRS) $(WB)/config
+	$(WCC) $(WCFLAGS) $(WMYCFLAGS) -c -o $@ $<
+
+# Lua for Windows first (.ci/win64 returns at once when it is all there),
+# then what the objects are compiled with, as $(B)/config.
+$(WB)/config: FORCE | deps
+	@sh .ci/win64 $(LUA_VERSION) $(WB)
+	@echo '$(WCONFIG)' | cmp -s - $@ || echo '$(WCONFIG)' >$@
+
+$(WB)/libmmwin.a: $(WOBJS)
+	rm -f $@
+	$(WAR) rcs $@ $(WOBJS)
+
+$(WB)/%.exe: spec/%.c spec/ctest.h $(WB)/libmmwin.a $(HDRS)
+	$(WCC) $(WCFLAGS) $(WARN) -DLMMAP_STATIC -Isrc -I$(WB)/include -static-libgcc -o $@ $< \
+	  $(WB)/libmmwin.a $(WLUA_LIB) $(WLIBS)
+
+check-wine: windows
+	@TESTDIR=$(WB) TESTS='$(WIN_TESTBINS)' WINE=$(WINE) sh spec/run-wine
+
 lint: deps
 	luacheck spec examples bench .ci/luarocks-test.lua
 
@@ -302,7 +380,8 @@ uninstall:
 FORCE:
 
 # What the targets above make: build/ (every version, the sanitizer builds,
-# the host, luarocks' build/luarocks), the two copies here, bench's programs.
+# the Windows builds and their wine prefix, the host, luarocks'
+# build/luarocks), the two copies here, bench's programs.
 clean:
 	rm -rf build
 	rm -f mmap.so libmmap.a bench/guard bench/memsearch bench/flock.so
