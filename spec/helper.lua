@@ -224,8 +224,8 @@ end
 -- output (stderr included) and the exit status. (pclose's status reaches
 -- Lua only on 5.2+, so the shell reports it.)
 function H.run(cmd)
-  if H.WINDOWS then  -- cmd.exe; _pclose gives the status (5.2+ only run there)
-    local p = assert(io.popen(cmd .. " 2>&1"))
+  if H.WINDOWS then  -- cmd.exe, which takes off a first and last quote;
+    local p = assert(io.popen('"' .. cmd .. ' 2>&1"'))  -- _pclose's status
     local out = p:read("*a")
     local _, _, code = p:close()
     return code == 0, out, code
@@ -640,6 +640,7 @@ end
 H.NOTWIN = {
   flags = H.notwin("needs prot/flags and PROT_/MAP_ constants, which Windows lacks: access alone says what a map may do"),
   madvise = H.notwin("needs madvise and MADV_ constants, which Windows lacks"),
+  msflags = H.notwin("needs flush's MS_ flags, which Windows lacks"),
   proc = H.notwin("Linux: /proc"),
   sh = H.notwin("needs sh"),
   shrink = H.notwin("Windows cannot cut a mapped file short (ERROR_USER_MAPPED_FILE): windows_spec cuts it from wine's Unix side"),
