@@ -287,6 +287,19 @@ function H.filesize(path)
   return n
 end
 
+-- io.lines(path, ...) with the file in binary mode: Windows' text mode
+-- would turn "\r\n" into "\n" (io.lines itself elsewhere).
+function H.lines(path, ...)
+  if not H.WINDOWS then return io.lines(path, ...) end
+  local f = assert(io.open(path, "rb"))
+  local it = f:lines(...)
+  return function()
+    local line = it()
+    if line == nil then f:close() end  -- as io.lines: Windows would keep the file
+    return line
+  end
+end
+
 -- Truncate or extend a file through a separate handle (not through the map).
 function H.truncate(path, size)
   local cur = H.slurp(path)
@@ -643,6 +656,7 @@ H.NOTWIN = {
   msflags = H.notwin("needs flush's MS_ flags, which Windows lacks"),
   proc = H.notwin("Linux: /proc"),
   sh = H.notwin("needs sh"),
+  signals = H.notwin("POSIX signals: Windows has no SIGBUS, kill or sigaction"),
   shrink = H.notwin("Windows cannot cut a mapped file short (ERROR_USER_MAPPED_FILE): windows_spec cuts it from wine's Unix side"),
   futex = H.notwin("Windows: wait polls (no futex across processes), so notify counts 0"),
 }
