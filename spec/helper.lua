@@ -250,6 +250,8 @@ end
 -- A number field of /proc/self/status ("VmHWM", "VmLck", ... in kB), or nil
 -- where the kernel does not show it.
 function H.status(field)
+  -- (under wine, /proc would be found on drive Z: and be the Linux side's)
+  if H.WINDOWS then return nil end
   local f = io.open("/proc/self/status", "r")
   if not f then return nil end
   local s = f:read("*a")
@@ -439,6 +441,7 @@ H.EPERM, H.ENOENT, H.EBADF, H.EAGAIN, H.ENOMEM, H.EACCES, H.EFAULT, H.ENODEV,
 
 -- The pid of this Lua process (from /proc/self/stat, read by this process).
 function H.pid()
+  assert(not H.WINDOWS, H.NOTWIN and H.NOTWIN.proc)  -- wine would show Linux's
   local f = assert(io.open("/proc/self/stat", "r"))
   local pid = f:read("*n")
   f:close()
@@ -474,6 +477,7 @@ H.O_CLOEXEC, H.O_ACCMODE, H.O_RDONLY, H.O_RDWR = 0x80000, 3, 0, 2
 -- (and closes) one descriptor of its own, which adds the same one to every
 -- count; no child process is involved, so nothing races with the count.
 function H.fdcount()
+  assert(not H.WINDOWS, H.NOTWIN and H.NOTWIN.proc)  -- wine would show Linux's
   local n = 0
   for fd = 0, 1023 do
     local f = io.open("/proc/self/fdinfo/" .. fd, "r")

@@ -8,6 +8,7 @@ local MAXI, MINI = H.MAXINT, H.MININT
 local P = mmap.PAGESIZE
 
 describe("madvise", function()
+  local it = H.gate(H.NOTWIN.madvise, it, pending)
   local mm
   after_each(function() H.cleanup(mm); mm = nil end)
 
