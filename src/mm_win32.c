@@ -122,6 +122,11 @@ size_t mms_granularity (void) {
 }
 
 
+int mms_misaligned (void) {
+  return fail(ERROR_MAPPED_ALIGNMENT);  /* MapViewOfFile's */
+}
+
+
 /*
 ** {======================================================
 ** Descriptors: the C library's, each over a system handle
