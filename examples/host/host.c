@@ -8,15 +8,13 @@
 **   make static && cc -Isrc -I/usr/include/lua5.4 examples/host/host.c \
 **     libmmap.a -llua5.4 -lm -o host && ./host [FILE]
 **
-** (`make check` builds it as build/host/host and runs it.) Exit status 0
-** when every step did what it says.
+** (`make check` builds it as build/host/host and runs it; `make windows`
+** as build/win64/host.exe, linked with -DLMMAP_STATIC.) Exit status 0 when
+** every step did what it says.
 */
-#define _POSIX_C_SOURCE 200809L  /* mkstemp */
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "lua.h"
 #include "lauxlib.h"
@@ -42,6 +40,13 @@ static int sum (lua_State *L) {
   return 1;
 }
 
+/* A file to map when none is given: Lua names a temporary one (Windows:
+   in %TEMP%, since its C library's tmpnam names the drive's root). */
+static const char *const tempname =
+  "local dir = package.config:sub(1, 1) == '\\\\' and os.getenv('TEMP')\n"
+  "return dir and dir .. '\\\\lmmap-host-' .. os.time() .. '.bin'\n"
+  "  or os.tmpname()\n";
+
 /* Run a chunk of Lua (globals: mm, path); on an error print it, give 0. */
 static int run (lua_State *L, const char *code, int nresults) {
   if (luaL_loadstring(L, code) != LUA_OK ||
@@ -59,8 +64,8 @@ static int check (int ok, const char *what) {
 }
 
 int main (int argc, char **argv) {
-  char path[256] = "/tmp/lmmap-host-XXXXXX", code[128];
-  int ok = 1, fd, writable = 0;
+  char code[128];
+  int ok = 1, writable = 0;
   size_t len = 0, i;
   long total = 0;
   unsigned char *p;
@@ -72,12 +77,9 @@ int main (int argc, char **argv) {
   lua_register(L, "sum", sum);
 
   if (argc > 1)
-    snprintf(path, sizeof path, "%s", argv[1]);
-  else if ((fd = mkstemp(path)) >= 0)
-    close(fd);
-  else
+    lua_pushstring(L, argv[1]);
+  else if (!run(L, tempname, 1))
     return 1;
-  lua_pushstring(L, path);
   lua_setglobal(L, "path");
 
   /* Lua maps the file and writes; the map is left on the stack. */
@@ -118,8 +120,8 @@ int main (int argc, char **argv) {
     "assert(not ok and err:find('mmap closed or invalid', 1, true), err)\n",
     0), "lmmap_check raises for a string and for a closed map");
 
+  if (argc <= 1) run(L, "os.remove(path)", 0);
   lua_close(L);
-  if (argc <= 1) unlink(path);
   printf("host: %s\n", ok ? "all good" : "FAILED");
   return ok ? 0 : 1;
 }
