@@ -537,7 +537,7 @@ describe("mmap.mmap", function()
       f:close()
     end)
 
-    H.gate(H.notwin("needs /dev/zero"), it, pending)("skips the file-size checks for files that are not regular", function()
+    H.gate(H.notwin("needs /dev/zero, which Windows lacks"), it, pending)("skips the file-size checks for files that are not regular", function()
       local z = assert(io.open("/dev/zero", "rb"))
       -- an offset far beyond anything is fine for /dev/zero
       local m = assert(mmap.mmap(z, PS, { access = ACCESS_READ, offset = H.shl(1, 40) }))

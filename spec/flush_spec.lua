@@ -239,7 +239,7 @@ describe("flush", function()
 
   describe("on a private anonymous map", function()
     it("returns true", function()
-      mm = assert(mmap.mmap(-1, 16, { flags = mmap.MAP_PRIVATE }))
+      mm = assert(mmap.mmap(-1, 16, H.private()))
       assert.are.equal(true, mm:flush())
       assert.are.equal(true, mm:flush(1, 1))
       H.raises(H.MSG.flush, mm.flush, mm, 0, 17)
