@@ -675,7 +675,7 @@ function H.tmpname()
   if not H.WINDOWS then return os.tmpname() end
   local dir = os.getenv("TEMP") or os.getenv("TMP") or "."
   while true do
-    local path = dir .. os.tmpname()  -- tmpnam's names start with "\\"
+    local path = dir .. os.tmpname()  -- tmpnam's names start with a backslash
     local f = io.open(path, "rb")
     if not f then return path end
     f:close()
@@ -683,15 +683,17 @@ function H.tmpname()
 end
 
 -- The command that runs the Lua script `script` in H.LUA with the words
--- given (none may hold a quote), stderr with stdout: for io.popen. cmd.exe
--- takes off the outer pair of quotes of a command that starts with one.
+-- given (none may hold a space or a quote), stderr with stdout: for
+-- io.popen. On Windows each is quoted (cmd.exe takes off the outer pair of
+-- quotes of a command that starts with one); elsewhere H.LUA may be a
+-- command with words of its own.
 function H.luacmd(script, ...)
-  local q = H.WINDOWS and '"' or "'"
-  local words = { q .. H.LUA .. q, q .. script .. q }
-  for i = 1, select("#", ...) do words[#words + 1] = q .. select(i, ...) .. q end
-  local cmd = table.concat(words, " ") .. " 2>&1"
-  if H.WINDOWS then return '"' .. cmd .. '"' end
-  return cmd
+  local words = { H.LUA, script, ... }
+  if H.WINDOWS then
+    for i, w in ipairs(words) do words[i] = '"' .. w .. '"' end
+    return '"' .. table.concat(words, " ") .. ' 2>&1"'
+  end
+  return table.concat(words, " ") .. " 2>&1"
 end
 
 -- The options of a private anonymous map: MAP_PRIVATE, or on Windows
