@@ -376,7 +376,8 @@ describe("atomic misuse", function()
     H.raises(H.MSG.unreadable, mm.notify, mm, 0)
   end)
 
-  H.gate(H.NOTWIN.shrink, it, pending)("a truncated file raises the bus error, and the process and map live on", function()
+  H.gate(H.NOTWIN.shrink, it, pending)(
+      "a truncated file raises the bus error, and the process and map live on", function()
     local mm, path = H.lost()
     local at = H.LOST.BACKED + 8
     local bus = H.buserror(at)
@@ -622,7 +623,8 @@ describe("processes sharing one file map", function()
   -- Polling (no address-based wait) wakes no one that notify could count.
   H.gate(os.getenv("MMAP_POSIX_ONLY") == "1" and
          "needs the futex, which the POSIX_ONLY build leaves out: wait polls, notify counts 0"
-         or H.NOTWIN.futex, it, pending)("a process sleeping in wait is woken by another's notify; notify counts whom it woke", function()
+         or H.NOTWIN.futex, it, pending)(
+      "a process sleeping in wait is woken by another's notify; notify counts whom it woke", function()
     local mm, path = sharedmap(16)
     local kids = {}
     for i = 1, 3 do

@@ -408,7 +408,8 @@ describe("descriptor hygiene", function()
     assert.are.equal(base, H.fdcount())
   end)
 
-  H.gate(H.NOTWIN.proc, it, pending)("1000 cycles of mmap.mmap(io.open(path, 'r+b'), 0), closing both, leak no descriptor", function()
+  H.gate(H.NOTWIN.proc, it, pending)(
+      "1000 cycles of mmap.mmap(io.open(path, 'r+b'), 0), closing both, leak no descriptor", function()
     local path = H.tmpfile("0123456789")
     local base = fdbase()
     for i = 1, 1000 do
@@ -435,7 +436,8 @@ describe("descriptor hygiene", function()
     assert.are.equal(base, H.fdcount())
   end)
 
-  H.gate(H.NOTWIN.proc, many, pending)("200 unclosed maps made from file handles are released by the collector", function()
+  H.gate(H.NOTWIN.proc, many, pending)(
+      "200 unclosed maps made from file handles are released by the collector", function()
     local path = H.tmpfile("0123456789")
     local base = fdbase()
     local maps = {} -- luacheck: ignore 241
@@ -512,7 +514,8 @@ describe("descriptor hygiene", function()
     f:close()
   end)
 
-  H.gate(H.NOTWIN.proc, it, pending)("trackfd=true (the default) holds one descriptor of its own, for contrast", function()
+  H.gate(H.NOTWIN.proc, it, pending)(
+      "trackfd=true (the default) holds one descriptor of its own, for contrast", function()
     local path = H.tmpfile("0123456789")
     local f = assert(io.open(path, "r+b"))
     local base = fdbase()

@@ -313,7 +313,8 @@ describe("mmap.mmap", function()
       m:close()
     end)
 
-    H.gate(H.NOTWIN.flags, it, pending)("with prot=0 is ACCESS_READ and raises on every read instead of crashing", function()
+    H.gate(H.NOTWIN.flags, it, pending)(
+        "with prot=0 is ACCESS_READ and raises on every read instead of crashing", function()
       local m = assert(mmap.mmap(-1, 10, nil, 0))
       assert.are.equal("ACCESS_READ", H.access_of(m))
       assert.are.equal(10, #m)
@@ -537,7 +538,8 @@ describe("mmap.mmap", function()
       f:close()
     end)
 
-    H.gate(H.notwin("needs /dev/zero, which Windows lacks"), it, pending)("skips the file-size checks for files that are not regular", function()
+    H.gate(H.notwin("needs /dev/zero, which Windows lacks"), it, pending)(
+        "skips the file-size checks for files that are not regular", function()
       local z = assert(io.open("/dev/zero", "rb"))
       -- an offset far beyond anything is fine for /dev/zero
       local m = assert(mmap.mmap(z, PS, { access = ACCESS_READ, offset = H.shl(1, 40) }))
@@ -596,7 +598,8 @@ describe("mmap.mmap", function()
       f:close()
     end)
 
-    H.gate(H.NOTWIN.flags, it, pending)("flags=MAP_PRIVATE with the default prot is ACCESS_DEFAULT, writes stay private", function()
+    H.gate(H.NOTWIN.flags, it, pending)(
+        "flags=MAP_PRIVATE with the default prot is ACCESS_DEFAULT, writes stay private", function()
       local f, path = open_tmp(TEN)
       local m = assert(mmap.mmap(f, 0, MAP_PRIVATE))
       assert.are.equal("ACCESS_DEFAULT", H.access_of(m))

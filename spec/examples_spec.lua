@@ -43,7 +43,9 @@ describe("examples", function()
     assert.truthy(after:find("(patched through a map)", 1, true), after)
   end)
 
-  H.gate(H.notwin("examples/region.lua maps at a PAGESIZE offset, and Windows offsets step by ALLOCATIONGRANULARITY (64 KiB)"), it, pending)("region.lua maps a page-aligned region of a larger file", function()
+  H.gate(H.notwin("examples/region.lua maps at a PAGESIZE offset, and Windows offsets step by "
+                  .. "ALLOCATIONGRANULARITY (64 KiB)"), it, pending)(
+      "region.lua maps a page-aligned region of a larger file", function()
     local path = H.tmpfile(("0123456789abcdef"):rep(H.idiv(3 * 4096, 16)))
     local ok, out = run("region", path)
     assert.is_true(ok, out)
@@ -56,13 +58,16 @@ describe("examples", function()
     assert.truthy(out:find('read(5) = "hello"', 1, true), out)
   end)
 
-  H.gate(H.notwin("examples/shared.lua quotes its child for sh (-e \x27...\x27)"), it, pending)("shared.lua shows two processes talking through one file", function()
+  H.gate(H.notwin("examples/shared.lua quotes its child for sh (-e \x27...\x27)"), it, pending)(
+      "shared.lua shows two processes talking through one file", function()
     local ok, out = run("shared")
     assert.is_true(ok, out)
     assert.truthy(out:find('now reads "pong from the second process"', 1, true), out)
   end)
 
-  H.gate(H.notwin("examples/mutex.lua starts its workers as arg[-1] with ./?.so first: they cannot load the DLL under test"), it, pending)("mutex.lua keeps an exact count across 4 processes with its lock", function()
+  H.gate(H.notwin("examples/mutex.lua starts its workers as arg[-1] with ./?.so first: "
+                  .. "they cannot load the DLL under test"), it, pending)(
+      "mutex.lua keeps an exact count across 4 processes with its lock", function()
     local ok, out = run("mutex")
     assert.is_true(ok, out)
     assert.truthy(out:find("4 processes x 10000 locked increments: total 40000 (expected 40000)",

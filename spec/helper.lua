@@ -655,13 +655,15 @@ end
 -- Why a spec cannot hold on Windows, by short name: nil elsewhere (for
 -- H.gate(H.NOTWIN.flags, it, pending)).
 H.NOTWIN = {
-  flags = H.notwin("needs prot/flags and PROT_/MAP_ constants, which Windows lacks: access alone says what a map may do"),
+  flags = H.notwin("needs prot/flags and PROT_/MAP_ constants, which Windows lacks: "
+                   .. "access alone says what a map may do"),
   madvise = H.notwin("needs madvise and MADV_ constants, which Windows lacks"),
   msflags = H.notwin("needs flush's MS_ flags, which Windows lacks"),
   proc = H.notwin("Linux: /proc"),
   sh = H.notwin("needs sh"),
   signals = H.notwin("POSIX signals: Windows has no SIGBUS, kill or sigaction"),
-  shrink = H.notwin("Windows cannot cut a mapped file short (ERROR_USER_MAPPED_FILE): windows_spec cuts it from wine's Unix side"),
+  shrink = H.notwin("Windows cannot cut a mapped file short (ERROR_USER_MAPPED_FILE): "
+                    .. "windows_spec cuts it from wine's Unix side"),
   futex = H.notwin("Windows: wait polls (no futex across processes), so notify counts 0"),
 }
 

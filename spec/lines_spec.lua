@@ -125,7 +125,8 @@ describe("lines", function()
     H.raises(H.MSG.unreadable, mm.lines, mm)
   end)
 
-  H.gate(H.NOTWIN.shrink, it, pending)("raises the bus error when the file shrinks under it, and the map survives", function()
+  H.gate(H.NOTWIN.shrink, it, pending)(
+      "raises the bus error when the file shrinks under it, and the map survives", function()
     local P = mmap.PAGESIZE
     local path = H.tmpfile(("line\n"):rep(H.idiv(4 * P, 5) + 1))
     local mm = H.keep(assert(mmap.open(path, "r")))

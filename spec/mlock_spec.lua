@@ -72,7 +72,8 @@ describe("mmap mlock / munlock", function()
     assert.are.equal(("a"):byte(), mm[0])  -- the process and the map survive
   end)
 
-  H.gate(NO_DROP or H.notwin("needs sh's ulimit -l: Windows has no memlock limit"), it, pending)("returns nil, msg, EPERM where the memlock limit forbids pinning", function()
+  H.gate(NO_DROP or H.notwin("needs sh's ulimit -l: Windows has no memlock limit"), it, pending)(
+      "returns nil, msg, EPERM where the memlock limit forbids pinning", function()
     -- As root, CAP_IPC_LOCK overrides the limit: the child drops it first.
     local script = H.tmpfile([[
       package.cpath = os.getenv("MMAP_CPATH") .. package.cpath

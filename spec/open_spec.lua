@@ -255,7 +255,8 @@ describe("mmap.open", function()
       assert.is_false(exists(new))
     end)
 
-    H.gate(H.notwin("POSIX: umask and stat -c, from sh"), it, pending)("creates the file with mode 0666 & ~umask", function()
+    H.gate(H.notwin("POSIX: umask and stat -c, from sh"), it, pending)(
+        "creates the file with mode 0666 & ~umask", function()
       local p = assert(io.popen("umask"))
       local umask = tonumber(p:read("*l"), 8)
       p:close()
@@ -415,7 +416,8 @@ describe("mmap.open", function()
       assert.are.equal(path .. ": No such file or directory", msg)
     end)
 
-    H.gate(H.notwin("Windows: opening a directory as a file fails (EACCES) before any map"), it, pending)("a directory opened for writing gives EISDIR", function()
+    H.gate(H.notwin("Windows: opening a directory as a file fails (EACCES) before any map"), it, pending)(
+        "a directory opened for writing gives EISDIR", function()
       local v, msg, code = mmap.open("/tmp", "r+", 10)
       H.oserror(EISDIR, v, msg, code)
       assert.are.equal("/tmp: Is a directory", msg)
@@ -424,7 +426,8 @@ describe("mmap.open", function()
       assert.are.equal("/tmp: Is a directory", msg)
     end)
 
-    H.gate(H.notwin("Windows: opening a directory as a file fails (EACCES) before any map"), it, pending)("a directory opened for reading gives ENODEV from mmap(2)", function()
+    H.gate(H.notwin("Windows: opening a directory as a file fails (EACCES) before any map"), it, pending)(
+        "a directory opened for reading gives ENODEV from mmap(2)", function()
       local v, msg, code = mmap.open("/tmp", "r", PS)
       H.oserror(H.ENODEV, v, msg, code)
       assert.are.equal("/tmp: No such device", msg)
@@ -446,7 +449,8 @@ describe("mmap.open", function()
   end)
 
   describe("the descriptor", function()
-    H.gate(H.NOTWIN.proc, it, pending)("is owned by the map: exactly one, close-on-exec, closed with the map", function()
+    H.gate(H.NOTWIN.proc, it, pending)(
+        "is owned by the map: exactly one, close-on-exec, closed with the map", function()
       local path = H.tmpfile(TEN)
       local base = H.fdbase()
       local m = assert(mmap.open(path, "r+"))
@@ -569,7 +573,8 @@ describe("mmap.open that fails leaves the file as it was", function()
     assert.is_false(exists(path))
   end)
 
-  H.gate(H.notwin("needs sh\x27s ulimit -f: Windows has no file-size limit"), it, pending)("w+ and r+ whose file cannot grow (ulimit -f): EFBIG, file restored", function()
+  H.gate(H.notwin("needs sh\x27s ulimit -f: Windows has no file-size limit"), it, pending)(
+      "w+ and r+ whose file cannot grow (ulimit -f): EFBIG, file restored", function()
     for _, mode in ipairs { "w+", "r+" } do
       local path = five()
       local out = H.plainchild(([[

@@ -901,7 +901,8 @@ describe("pack and unpack: order of the checks", function()
     assert.are.same({ "abcdefgh", 8 }, { mm:unpack("c8") })
   end)
 
-  H.gate(H.NOTWIN.flags, it, pending)("a map that cannot be read: unpack raises 'mmap is not readable' after the types, before the bounds", function()
+  H.gate(H.NOTWIN.flags, it, pending)(
+      "a map that cannot be read: unpack raises 'mmap is not readable' after the types, before the bounds", function()
     local m = H.keep(assert(mmap.mmap(-1, 10, nil, 0)))
     H.raises("bad argument #2 to 'unpack' (number expected, got string)",
              function() return (m:unpack("i4", "x")) end)

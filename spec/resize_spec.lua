@@ -249,6 +249,8 @@ describe("resize", function()
   end)
 
   describe("of a shared anonymous map", function()
+    local GROWS = H.notwin("Linux: mremap cannot grow a shared anonymous map; "
+                           .. "Windows grows paging-file memory by a copy")
     it("shrinks, keeping the content", function()
       mm = assert(mmap.mmap(-1, 2 * P))
       mm:write("keep me")
@@ -261,7 +263,8 @@ describe("resize", function()
       assert.are.equal(true, mm:resize(10))   -- same size is allowed
     end)
 
-    H.gate(H.notwin("Linux: mremap cannot grow a shared anonymous map; Windows grows paging-file memory by a copy"), it, pending)("cannot grow", function()
+    H.gate(GROWS, it, pending)(
+        "cannot grow", function()
       mm = assert(mmap.mmap(-1, 16))
       H.raises(H.MSG.expand, mm.resize, mm, 17)
       H.raises(H.MSG.expand, mm.resize, mm, P)
@@ -269,7 +272,8 @@ describe("resize", function()
       assert.are.equal(16, #mm)
     end)
 
-    H.gate(H.notwin("Linux: mremap cannot grow a shared anonymous map; Windows grows paging-file memory by a copy"), it, pending)("cannot grow back after shrinking, even to the original size", function()
+    H.gate(GROWS, it, pending)(
+        "cannot grow back after shrinking, even to the original size", function()
       mm = assert(mmap.mmap(-1, 2 * P))
       assert.are.equal(true, mm:resize(P))
       H.raises(H.MSG.expand, mm.resize, mm, 2 * P)
