@@ -5,9 +5,14 @@ local H = require "helper"
 -- Run an example with the spec's interpreter; returns ok and its output.
 local function run(name, ...)
   local args = { ... }
-  for i, a in ipairs(args) do args[i] = "'" .. a .. "'" end
-  local ok, out = H.run(("%s examples/%s.lua %s")
-    :format(H.LUA, name, table.concat(args, " ")))
+  local q = H.WINDOWS and '"' or "'"  -- cmd.exe quotes with " alone
+  for i, a in ipairs(args) do args[i] = q .. a .. q end
+  -- (the examples put ./?.so first on package.cpath: on Windows the child
+  -- loads the DLL under test before, from MMAP_CPATH, and require finds it)
+  local pre = H.WINDOWS and [[ -e "package.cpath=os.getenv('MMAP_CPATH')..package.cpath"]]
+    .. [[ -e "require('mmap')"]] or ""
+  local ok, out = H.run(("%s%s examples/%s.lua %s")
+    :format(H.LUA, pre, name, table.concat(args, " ")))
   return ok, out
 end
 
@@ -38,7 +43,9 @@ describe("examples", function()
     assert.truthy(after:find("(patched through a map)", 1, true), after)
   end)
 
-  it("region.lua maps a page-aligned region of a larger file", function()
+  H.gate(H.notwin("examples/region.lua maps at a PAGESIZE offset, and Windows offsets step by "
+                  .. "ALLOCATIONGRANULARITY (64 KiB)"), it, pending)(
+      "region.lua maps a page-aligned region of a larger file", function()
     local path = H.tmpfile(("0123456789abcdef"):rep(H.idiv(3 * 4096, 16)))
     local ok, out = run("region", path)
     assert.is_true(ok, out)
@@ -51,13 +58,16 @@ describe("examples", function()
     assert.truthy(out:find('read(5) = "hello"', 1, true), out)
   end)
 
-  it("shared.lua shows two processes talking through one file", function()
+  H.gate(H.notwin("examples/shared.lua quotes its child for sh (-e \x27...\x27)"), it, pending)(
+      "shared.lua shows two processes talking through one file", function()
     local ok, out = run("shared")
     assert.is_true(ok, out)
     assert.truthy(out:find('now reads "pong from the second process"', 1, true), out)
   end)
 
-  it("mutex.lua keeps an exact count across 4 processes with its lock", function()
+  H.gate(H.notwin("examples/mutex.lua starts its workers as arg[-1] with ./?.so first: "
+                  .. "they cannot load the DLL under test"), it, pending)(
+      "mutex.lua keeps an exact count across 4 processes with its lock", function()
     local ok, out = run("mutex")
     assert.is_true(ok, out)
     assert.truthy(out:find("4 processes x 10000 locked increments: total 40000 (expected 40000)",

@@ -62,6 +62,7 @@ for name in ([[close find rfind flush madvise move read read_byte readline resiz
   seek seekable size tell write write_byte slice setslice]]):gmatch("%S+") do
   METHODS[name] = true
 end
+METHODS.madvise = not H.WINDOWS or nil  -- Windows has no madvise
 
 ------------------------------------------------------------------------------
 -- A small deterministic generator (64-bit LCG, high bits), independent of
@@ -505,7 +506,9 @@ MODEL.resize = function(M, a)
   args_done()
   if M.access == "ACCESS_READ" or M.access == "ACCESS_COPY" then fail(MSG.noresize) end
   if size < 1 then fail(MSG.newsize) end
-  if M.kind == "anon-shared" and size > M.n then fail(MSG.expand) end
+  -- (Windows grows paging-file memory by a copy: no shared anonymous
+  -- mapping is shared with another process there, no fork making one)
+  if M.kind == "anon-shared" and size > M.n and not H.WINDOWS then fail(MSG.expand) end
   if size > HUGE_SIZE then return OSERR end
   if size < M.n then
     M.s = M.s:sub(1, size)
@@ -855,6 +858,7 @@ local WEIGHTS = {
   write = 60, write_byte = 45, find = 60, rfind = 60, slice = 75, setslice = 75,
   move = 45, seek = 80, flush = 30, madvise = 30, resize = 50,
 }
+if H.WINDOWS then WEIGHTS.madvise = nil end  -- none there
 local ORDER = {}
 for name in pairs(WEIGHTS) do ORDER[#ORDER + 1] = name end
 table.sort(ORDER) -- pairs order is not deterministic; the sequence must be
@@ -1013,7 +1017,9 @@ fuzz mismatch: %s
       if shared then
         mm = assert(mmap.mmap(-1, n))
       else
-        mm = assert(mmap.mmap(-1, n, { flags = mmap.MAP_PRIVATE }))
+        -- (on Windows, without flags: paging-file memory, which no other
+        -- process shares, behaves as the private kind in the model)
+        mm = assert(mmap.mmap(-1, n, not H.WINDOWS and { flags = mmap.MAP_PRIVATE } or nil))
       end
       assert(mm:write(content) == n)
       M = { kind = shared and "anon-shared" or "anon-private", access = "ACCESS_DEFAULT" }

@@ -77,6 +77,9 @@ H.MSG = {
 }
 
 H.LUA = os.getenv("LUA") or "lua5.4"
+-- A Windows Lua (cmd.exe runs its io.popen; doc/mmap.md §14, "Windows"):
+-- the directory separator Lua was built with says so, whatever the module.
+H.WINDOWS = package.config:sub(1, 1) == "\\"
 H.VALGRIND = os.getenv("MMAP_UNDER_VALGRIND") ~= nil
 
 --[[ {======================================================
@@ -221,6 +224,12 @@ end
 -- output (stderr included) and the exit status. (pclose's status reaches
 -- Lua only on 5.2+, so the shell reports it.)
 function H.run(cmd)
+  if H.WINDOWS then  -- cmd.exe, which takes off a first and last quote;
+    local p = assert(io.popen('"' .. cmd .. ' 2>&1"'))  -- _pclose's status
+    local out = p:read("*a")
+    local _, _, code = p:close()
+    return code == 0, out, code
+  end
   local p = assert(io.popen("(" .. cmd .. ") 2>&1; echo \"<exit $?>\""))
   local out = p:read("*a")
   p:close()
@@ -241,6 +250,8 @@ end
 -- A number field of /proc/self/status ("VmHWM", "VmLck", ... in kB), or nil
 -- where the kernel does not show it.
 function H.status(field)
+  -- (under wine, /proc would be found on drive Z: and be the Linux side's)
+  if H.WINDOWS then return nil end
   local f = io.open("/proc/self/status", "r")
   if not f then return nil end
   local s = f:read("*a")
@@ -254,7 +265,7 @@ local made = {}
 
 -- A fresh temporary path holding `content` (a string; "" for an empty file).
 function H.tmpfile(content)
-  local path = os.tmpname()
+  local path = H.tmpname()
   local f = assert(io.open(path, "wb"))
   assert(f:write(content or ""))
   f:close()
@@ -276,6 +287,19 @@ function H.filesize(path)
   local n = f:seek("end")
   f:close()
   return n
+end
+
+-- io.lines(path, ...) with the file in binary mode: Windows' text mode
+-- would turn "\r\n" into "\n" (io.lines itself elsewhere).
+function H.lines(path, ...)
+  if not H.WINDOWS then return io.lines(path, ...) end
+  local f = assert(io.open(path, "rb"))
+  local it = f:lines(...)
+  return function()
+    local line = it()
+    if line == nil then f:close() end  -- as io.lines: Windows would keep the file
+    return line
+  end
 end
 
 -- Truncate or extend a file through a separate handle (not through the map).
@@ -417,6 +441,7 @@ H.EPERM, H.ENOENT, H.EBADF, H.EAGAIN, H.ENOMEM, H.EACCES, H.EFAULT, H.ENODEV,
 
 -- The pid of this Lua process (from /proc/self/stat, read by this process).
 function H.pid()
+  assert(not H.WINDOWS, H.NOTWIN and H.NOTWIN.proc)  -- wine would show Linux's
   local f = assert(io.open("/proc/self/stat", "r"))
   local pid = f:read("*n")
   f:close()
@@ -452,6 +477,7 @@ H.O_CLOEXEC, H.O_ACCMODE, H.O_RDONLY, H.O_RDWR = 0x80000, 3, 0, 2
 -- (and closes) one descriptor of its own, which adds the same one to every
 -- count; no child process is involved, so nothing races with the count.
 function H.fdcount()
+  assert(not H.WINDOWS, H.NOTWIN and H.NOTWIN.proc)  -- wine would show Linux's
   local n = 0
   for fd = 0, 1023 do
     local f = io.open("/proc/self/fdinfo/" .. fd, "r")
@@ -478,14 +504,18 @@ end
 -- in the child's shell (a ulimit, say); it must not hold '"'. The child
 -- reads MMAP_CPATH (set by make check-asan) from its own environment.
 function H.child(code, prefix, env)
-  local script = os.tmpname()  -- removed here: not every spec calls cleanup
-  local f = assert(io.open(script, "w"))
+  local script = H.tmpname()  -- removed here: not every spec calls cleanup
+  local f = assert(io.open(script, "wb"))
   f:write('package.cpath = (os.getenv("MMAP_CPATH") or "./?.so;") .. package.cpath\n',
           'package.path = "./spec/?.lua;" .. package.path\n',  -- require "helper"
           ('local finalizer = assert((loadstring or load)(%q))()\n'):format(FINALIZER),
           code)
   f:close()
   local cmd = ('%ssh -c "%sexec %s %s" 2>&1'):format(env or "", prefix or "", H.LUA, script)
+  if H.WINDOWS then  -- no shell text there (see H.NOTWIN.sh)
+    assert(not prefix, "H.child: no shell prefix on Windows")
+    cmd = H.luacmd(script)
+  end
   local p = assert(io.popen(cmd))
   local out = p:read("*a")
   p:close()
@@ -498,6 +528,7 @@ end
 -- child under `ulimit -v`, where the address space ASan reserves for its
 -- shadow memory cannot exist.
 function H.plainchild(code, prefix)
+  if H.WINDOWS then return H.child(code, prefix) end  -- no sanitizer there
   local plain = os.getenv("MMAP_PLAIN_CPATH")
   return H.child(code, prefix, "env -u LD_PRELOAD " ..
     (plain and "MMAP_CPATH='" .. plain .. "' " or "-u MMAP_CPATH "))
@@ -513,6 +544,9 @@ so that a limit that kills (SIGXFSZ) kills the probe and not the specs.
 -- The filesystem must take that size, the file-size limit (ulimit -f) allow
 -- it, and the hole take next to no disk.
 function H.sparse(size)
+  if H.WINDOWS then  -- NTFS writes a file's holes out unless it is marked
+    return "Windows: a file is sparse only once marked so (FSCTL_SET_SPARSE)"
+  end
   -- (no sanitizer runtime for dd and stat: make check-asan preloads one)
   local ok, out = H.run(("unset LD_PRELOAD; trap '' XFSZ; f=$(mktemp -p /tmp) || exit 1; "
     .. "dd if=/dev/zero of=\"$f\" bs=1 count=1 seek=%.0f 2>/dev/null; "
@@ -531,6 +565,7 @@ end
 -- Does the address-space limit (ulimit -v) leave room for `size` bytes of
 -- maps besides the interpreter's own (a generous 256 MiB of them)?
 function H.addrspace(size)
+  if H.WINDOWS then return nil end  -- no such limit there
   local _, out = H.run("ulimit -v")
   local kb = tonumber(out:match("^%s*(%d+)"))
   if kb and kb * 1024 < size + 256 * 1024 * 1024 then
@@ -599,6 +634,100 @@ H.POSIX_ONLY = os.getenv("MMAP_POSIX_ONLY") == "1"
 function H.linux(what)
   if not H.POSIX_ONLY then return nil end
   return "needs " .. what .. ", which the POSIX_ONLY build leaves out"
+end
+
+-- }======================================================
+
+-- {======================================================
+-- Windows (H.WINDOWS: a Windows Lua, run under wine by make check-wine)
+-- The module has Python's Windows signature there (doc/mmap.md §14): no
+-- flags, prot, madvise or PROT_/MAP_/MADV_/MS_ constants, offsets in steps
+-- of ALLOCATIONGRANULARITY, the system's own error codes; and the specs
+-- have no /proc, no sh and no fork. A spec that cannot hold there is
+-- pending with the reason H.notwin(reason) gives (nil elsewhere).
+-- =======================================================
+
+function H.notwin(reason)
+  if H.WINDOWS then return reason end
+  return nil
+end
+
+-- Why a spec cannot hold on Windows, by short name: nil elsewhere (for
+-- H.gate(H.NOTWIN.flags, it, pending)).
+H.NOTWIN = {
+  flags = H.notwin("needs prot/flags and PROT_/MAP_ constants, which Windows lacks: "
+                   .. "access alone says what a map may do"),
+  madvise = H.notwin("needs madvise and MADV_ constants, which Windows lacks"),
+  msflags = H.notwin("needs flush's MS_ flags, which Windows lacks"),
+  proc = H.notwin("Linux: /proc"),
+  sh = H.notwin("needs sh"),
+  signals = H.notwin("POSIX signals: Windows has no SIGBUS, kill or sigaction"),
+  shrink = H.notwin("Windows cannot cut a mapped file short (ERROR_USER_MAPPED_FILE): "
+                    .. "windows_spec cuts it from wine's Unix side"),
+  futex = H.notwin("Windows: wait polls (no futex across processes), so notify counts 0"),
+}
+
+-- The step of a map's offset: ALLOCATIONGRANULARITY (64 KiB on Windows,
+-- the page size elsewhere).
+H.GRAN = require("mmap").ALLOCATIONGRANULARITY
+
+-- A fresh temporary path (no file made). os.tmpname names a file in the
+-- root of the current drive on Windows: there the name goes into %TEMP%.
+function H.tmpname()
+  if not H.WINDOWS then return os.tmpname() end
+  local dir = os.getenv("TEMP") or os.getenv("TMP") or "."
+  while true do
+    local path = dir .. os.tmpname()  -- tmpnam's names start with a backslash
+    local f = io.open(path, "rb")
+    if not f then return path end
+    f:close()
+  end
+end
+
+-- The command that runs the Lua script `script` in H.LUA with the words
+-- given (none may hold a space or a quote), stderr with stdout: for
+-- io.popen. On Windows each is quoted (cmd.exe takes off the outer pair of
+-- quotes of a command that starts with one); elsewhere H.LUA may be a
+-- command with words of its own.
+function H.luacmd(script, ...)
+  local words = { H.LUA, script, ... }
+  if H.WINDOWS then
+    for i, w in ipairs(words) do words[i] = '"' .. w .. '"' end
+    return '"' .. table.concat(words, " ") .. ' 2>&1"'
+  end
+  return table.concat(words, " ") .. " 2>&1"
+end
+
+-- The options of a private anonymous map: MAP_PRIVATE, or on Windows
+-- (no flags) ACCESS_COPY of paging-file memory, which copies on write too.
+function H.private()
+  local mmap = require "mmap"
+  if H.WINDOWS then return { access = mmap.ACCESS_COPY } end
+  return { flags = mmap.MAP_PRIVATE }
+end
+
+-- The arguments after fileno and length that give `access` and `offset`
+-- positionally (either may be nil): flags, prot, access, offset on POSIX;
+-- tagname, access, offset on Windows.
+function H.posargs(access, offset)
+  if H.WINDOWS then return nil, access, offset end
+  return nil, nil, access, offset
+end
+
+-- The codes a map's system calls fail with. Windows gives its own
+-- (winerror.h), not errno values, except where the C library fails (EBADF
+-- for a descriptor); its words are the system's (wine's differ from
+-- Windows'), so H.ostext checks them only where they are strerror's.
+-- EALIGN is the code of an offset off the granularity.
+H.EALIGN = H.EINVAL
+if H.WINDOWS then
+  H.EACCES, H.ENOMEM, H.EINVAL = 5, 8, 87   -- ERROR_ACCESS_DENIED, ..._NOT_ENOUGH_MEMORY, ..._INVALID_PARAMETER
+  H.EALIGN = 1132                           -- ERROR_MAPPED_ALIGNMENT
+end
+
+-- Assert an OS failure's message: strerror's `text`, outside Windows.
+function H.ostext(text, msg)
+  if not H.WINDOWS then luassert.are.equal(text, msg) end
 end
 
 -- }======================================================

@@ -21,7 +21,7 @@ local function hugepagesize()
 end
 
 local FREE = meminfo("HugePages_Free")
-local EXT = H.linux("MAP_HUGETLB")
+local EXT = H.linux("MAP_HUGETLB") or H.notwin("Linux: MAP_HUGETLB, a flag, which Windows lacks")
 local NO_PAGES = EXT or not meminfo("Hugepagesize") and "no huge pages in /proc/meminfo"
   or (FREE or 0) < 2 and ("needs 2 free huge pages, has %d (vm.nr_hugepages)"):format(FREE or 0)
   or nil

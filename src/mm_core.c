@@ -235,7 +235,7 @@ static int size_then_create (mm_map *m, const mm_params *p, int mode,
                              int64_t oldsize) {
   int st, e;
   if (p->offset % (int64_t)mms_granularity() != 0) {
-    errno = EINVAL;
+    mms_misaligned();  /* the code a map there would fail with */
     return MM_EOS;
   }
   if ((st = size_file(p->fd, mode, oldsize, p->offset + p->length)) == MM_OK &&

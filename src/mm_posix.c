@@ -275,6 +275,12 @@ size_t mms_granularity (void) {
 }
 
 
+int mms_misaligned (void) {
+  errno = EINVAL;  /* mmap(2)'s */
+  return -1;
+}
+
+
 const char *mms_strerror (int err, char *buf, size_t size, int *code) {
   (void)buf; (void)size;
   *code = err;

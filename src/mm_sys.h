@@ -44,6 +44,9 @@ extern const mms_traits mms_platform;
 
 size_t mms_pagesize(void);
 size_t mms_granularity(void);  /* what a map's offset must be a multiple of */
+/* -1, with the error the system gives a map at an offset off the
+   granularity (for a refusal made before the system is asked). */
+int mms_misaligned(void);
 
 /* The text and the code of a failure whose errno was err, as the system
    words it; buf (of size bytes) may hold the text. */

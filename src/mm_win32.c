@@ -122,6 +122,11 @@ size_t mms_granularity (void) {
 }
 
 
+int mms_misaligned (void) {
+  return fail(ERROR_MAPPED_ALIGNMENT);  /* MapViewOfFile's */
+}
+
+
 /*
 ** {======================================================
 ** Descriptors: the C library's, each over a system handle
@@ -309,10 +314,12 @@ void *mms_remap (void *addr, size_t oldlen, size_t newlen, int prot,
 
 /* The view's dirty pages to the file; unless flags is 0 (there are no
    MS_ constants here: the default is W_SYNC), through the file's buffers
-   to the disk too, as msync(MS_SYNC) waits for them. */
+   to the disk too, as msync(MS_SYNC) waits for them. A length of 0 is
+   nothing to flush (FlushViewOfFile reads it as "to the view's end", and
+   refuses an address at that end: flush(#mm)). */
 int mms_sync (void *addr, size_t len, int flags, int fd) {
   HANDLE h;
-  if (!FlushViewOfFile(addr, len)) return failed();
+  if (len > 0 && !FlushViewOfFile(addr, len)) return failed();
   if (flags == 0 || fd == -1) return 0;
   if ((h = osfhandle(fd)) == INVALID_HANDLE_VALUE) return -1;
   return FlushFileBuffers(h) ? 0 : failed();
