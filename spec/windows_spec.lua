@@ -14,44 +14,20 @@ local G = mmap.ALLOCATIONGRANULARITY
 local P = mmap.PAGESIZE
 
 -- {======================================================
--- Local helpers: temporary files in %TEMP% (os.tmpname gives a name in the
--- root of the current drive there), child processes through cmd.exe.
+-- Local helpers: tagnames, file sizes, child processes (spec/helper.lua
+-- puts temporary files in %TEMP% and quotes commands for cmd.exe).
 -- =======================================================
 
-local made, serial = {}, 0
-local RUN = tostring(made):match("(%x+)$") .. "-" .. os.time()
+local serial = 0
+local RUN = tostring({}):match("(%x+)$") .. "-" .. os.time()
 
--- A name of this run's own: for files and tagnames.
+-- A tagname of this run's own.
 local function unique(what)
   serial = serial + 1
   return ("lmmap-wt-%s-%s-%d"):format(what, RUN, serial)
 end
 
-local function tmppath()
-  local dir = os.getenv("TEMP") or os.getenv("TMP") or "."
-  local path = dir .. "\\" .. unique("file")
-  made[#made + 1] = path
-  return path
-end
-
-local function tmpfile(content)
-  local path = tmppath()
-  local f = assert(io.open(path, "wb"))
-  assert(f:write(content))
-  f:close()
-  return path
-end
-
-local function cleanup(...)
-  for i = 1, select("#", ...) do
-    local mm = select(i, ...)
-    if mm then mm:close() end
-  end
-  for i = #made, 1, -1 do
-    os.remove(made[i])
-    made[i] = nil
-  end
-end
+local tmpfile, cleanup = H.tmpfile, H.cleanup
 
 local function filesize(path)
   local f = assert(io.open(path, "rb"))
@@ -60,15 +36,13 @@ local function filesize(path)
   return n
 end
 
--- Run `code` in a second lua.exe (env LUA) that finds this build of the
+-- Run `code` in a second lua.exe (H.LUA) that finds this build of the
 -- module, with string arguments; returns its output (stderr too) and exit
--- code. cmd.exe /c strips the outer pair of quotes: each path keeps its own.
+-- code.
 local function child(code, ...)
   local script = tmpfile('package.cpath = (os.getenv("MMAP_CPATH") or "") .. package.cpath\n'
     .. code)
-  local cmd = { '""' .. H.LUA .. '"', '"' .. script .. '"' }
-  for i = 1, select("#", ...) do cmd[#cmd + 1] = '"' .. select(i, ...) .. '"' end
-  local p = assert(io.popen(table.concat(cmd, " ") .. ' 2>&1"'))
+  local p = assert(io.popen(H.luacmd(script, ...)))
   local out = p:read("*a")
   local _, _, status = p:close()
   return out, status
@@ -412,7 +386,7 @@ describe("Windows", function()
     -- gave its handles back.
     local function released(path)
       local moved = path .. ".moved"
-      made[#made + 1] = moved
+      finally(function() os.remove(moved) end)  -- should the test fail
       local ok, err = os.rename(path, moved)
       assert.is_true(ok, err)
       ok, err = os.remove(moved)
