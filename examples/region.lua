@@ -1,14 +1,14 @@
--- region.lua: map one page-aligned region of a larger file.
+-- region.lua: map one aligned region of a larger file.
 --
 -- Shows: the length and offset arguments of mmap.open, that the offset
--- must be a multiple of mmap.PAGESIZE (mmap.ALLOCATIONGRANULARITY), and
--- that every offset inside the map (indexing, find, seek) is relative to
--- the start of the region, not of the file.
+-- must be a multiple of mmap.ALLOCATIONGRANULARITY (the page size on Linux,
+-- 64 KiB on Windows), and that every offset inside the map (indexing,
+-- find, seek) is relative to the start of the region, not of the file.
 --
 -- Run from the repository root:
 --   lua5.4 examples/region.lua FILE    (or lua5.1, lua5.2, lua5.3, luajit)
--- If FILE does not exist, a sample file of three pages is written there;
--- an existing file must be longer than one page.
+-- If FILE does not exist, a sample file of three regions is written there;
+-- an existing file must be longer than one region.
 package.cpath = "./?.so;" .. package.cpath
 local mmap = require "mmap"
 
@@ -17,7 +17,7 @@ if not path then
   io.stderr:write("usage: lua examples/region.lua FILE\n")
   os.exit(2)
 end
-local PAGE = mmap.PAGESIZE
+local PAGE = mmap.ALLOCATIONGRANULARITY  -- one region
 
 -- Show a string on one line, with its newlines as \n.
 local function show(s)
@@ -28,14 +28,14 @@ local f = io.open(path, "rb")
 if f then
   f:close()
 else
-  -- Three pages; each starts with "page N" and is padded with dots.
+  -- Three regions; each starts with "region N" and is padded with dots.
   f = assert(io.open(path, "wb"))
   for p = 0, 2 do
-    local head = ("page %d\n"):format(p)
+    local head = ("region %d\n"):format(p)
     f:write(head, ("."):rep(PAGE - #head - 1), "\n")
   end
   f:close()
-  print(("wrote a sample file of 3 pages of %d bytes to %s"):format(PAGE, path))
+  print(("wrote a sample file of 3 regions of %d bytes to %s"):format(PAGE, path))
 end
 
 f = assert(io.open(path, "rb"))
@@ -45,7 +45,7 @@ if size <= PAGE then
   os.exit(1)
 end
 
--- Map the second page: length PAGE (or less at the end of the file),
+-- Map the second region: length PAGE (or less at the end of the file),
 -- starting at file offset PAGE.
 local length = math.min(PAGE, size - PAGE)
 local mm = assert(mmap.open(path, "r", length, PAGE))
@@ -70,6 +70,6 @@ print("mm[#mm] raises:", select(2, pcall(function() return mm[#mm] end)))
 f:close()
 mm:close()   -- on Lua 5.4, `local mm <close> = ...` would do it at exit
 
--- An offset that is not a multiple of the page size is refused by the
--- system: nil, "PATH: Invalid argument", 22.
+-- An offset that is not a multiple of ALLOCATIONGRANULARITY is refused by
+-- the system: nil, "PATH: Invalid argument", 22 on Linux.
 print("offset 100:", mmap.open(path, "r", 10, 100))
