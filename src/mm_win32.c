@@ -367,16 +367,36 @@ size_t mms_mapsize (size_t len, int flags) {
 ** vectored handler, first in the process's list, sees either before any
 ** frame-based handler: inside the thread's armed range it jumps back to
 ** the guard; anything else goes on, untouched, to the host's handlers.
-** There are no signal masks: mms_busmask is always MMS_BUS_FREE.
+**
+** There are no signal masks. mms_busmask starts MMS_BUS_UNKNOWN in each
+** thread, so that its first MMS_ARM calls mms_guard_open, which marks the
+** thread in a slot of the system's own thread-local storage and sets
+** MMS_BUS_FREE. The handler looks at that slot first: mingw's __thread
+** variables are emulated, and the first touch of them in a thread
+** allocates memory, which a thread that never used a map and faults
+** while it holds the C heap's lock must not be made to do.
 ** =======================================================
 */
 
 MMS_THREAD mms_guard *mms_armed;
 MMS_THREAD const unsigned char *mms_fault;
-MMS_THREAD int mms_busmask = MMS_BUS_FREE;
+MMS_THREAD int mms_busmask;  /* MMS_BUS_UNKNOWN */
+
+static DWORD armed_slot = TLS_OUT_OF_INDEXES;  /* non-NULL: a thread that arms */
 
 void mms_guard_open (void) {
+  TlsSetValue(armed_slot, (LPVOID)1);
   mms_busmask = MMS_BUS_FREE;
+}
+
+
+/* Has this thread ever armed a guard? Asked without the C heap and
+   without changing the thread's last error, which TlsGetValue clears. */
+static int arming_thread (void) {
+  DWORD e = GetLastError();
+  int yes = TlsGetValue(armed_slot) != NULL;
+  SetLastError(e);
+  return yes;
 }
 
 
@@ -394,6 +414,7 @@ static LONG CALLBACK on_exception (EXCEPTION_POINTERS *ep) {
        r->ExceptionCode != EXCEPTION_ACCESS_VIOLATION) ||
       r->NumberParameters < 2)
     return EXCEPTION_CONTINUE_SEARCH;
+  if (!arming_thread()) return EXCEPTION_CONTINUE_SEARCH;
   g = mms_armed;
   a = (const unsigned char *)r->ExceptionInformation[1];
   if (g == NULL || a < g->lo || a >= g->hi)
@@ -417,13 +438,14 @@ static BOOL CALLBACK install_once (PINIT_ONCE once, PVOID arg, PVOID *ctx) {
   if (!GetModuleHandleExA(GET_MODULE_HANDLE_EX_FLAG_PIN |
                           GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS, &self, &mod))
     return FALSE;
+  if ((armed_slot = TlsAlloc()) == TLS_OUT_OF_INDEXES)
+    return FALSE;
   return AddVectoredExceptionHandler(1, on_exception) != NULL;
 }
 
 
 int mms_guard_install (void) {
   static INIT_ONCE once = INIT_ONCE_STATIC_INIT;
-  mms_busmask = MMS_BUS_FREE;
   return InitOnceExecuteOnce(&once, install_once, NULL, NULL) ? 0 : failed();
 }
 
