@@ -312,6 +312,51 @@ static void test_after (void) {
 }
 
 /*
+** A new thread, which has never touched the module, faults on a page of
+** the host's: the module's handlers (the linked-in one and the DLL's) must
+** let it pass without a look at that thread's guard state, to a host
+** handler that makes the page readable and lets the load run again.
+*/
+static unsigned char *fresh_page;
+static volatile LONG fixed;
+
+static LONG CALLBACK fixer (EXCEPTION_POINTERS *ep) {
+  const EXCEPTION_RECORD *r = ep->ExceptionRecord;
+  const unsigned char *a = (const unsigned char *)r->ExceptionInformation[1];
+  DWORD old;
+  if (r->ExceptionCode != EXCEPTION_ACCESS_VIOLATION ||
+      r->NumberParameters < 2 || a < fresh_page || a >= fresh_page + 4096 ||
+      !VirtualProtect(fresh_page, 4096, PAGE_READWRITE, &old))
+    return EXCEPTION_CONTINUE_SEARCH;
+  fixed++;
+  return EXCEPTION_CONTINUE_EXECUTION;
+}
+
+static DWORD WINAPI fresh_fault (LPVOID arg) {
+  (void)arg;
+  load(fresh_page + 1);
+  return 0;
+}
+
+static int fresh_thread_fault (void) {
+  LONG before = fixed;
+  HANDLE t;
+  void *h;
+  fresh_page = VirtualAlloc(NULL, 4096, MEM_COMMIT | MEM_RESERVE, PAGE_NOACCESS);
+  if (fresh_page == NULL) return 0;
+  h = AddVectoredExceptionHandler(0, fixer);
+  t = CreateThread(NULL, 0, fresh_fault, NULL, 0, NULL);
+  if (t != NULL) {
+    WaitForSingleObject(t, INFINITE);
+    CloseHandle(t);
+  }
+  RemoveVectoredExceptionHandler(h);
+  VirtualFree(fresh_page, 0, MEM_RELEASE);
+  return t != NULL && fixed == before + 1;
+}
+
+
+/*
 ** The DLL, loaded by require from MMAP_CPATH and freed by lua_close (Lua
 ** calls FreeLibrary), stays loaded once it has made a map: its vectored
 ** handler is still in the process's list, and unloading its code would
@@ -333,6 +378,8 @@ static void test_pin (void) {
   h = AddVectoredExceptionHandler(0, host_handler);  /* after the DLL's */
   check(h != NULL && host_fault() && host_raise(),
         "exceptions after that pass through the DLL's handler to the host");
+  check(fresh_thread_fault(),
+        "a thread that never used a map: its access violation reaches the host");
   RemoveVectoredExceptionHandler(h);
 }
 
