@@ -48,18 +48,6 @@ static void skip (const char *what, const char *why) {
 }
 
 
-/* A state whose require "mmap" finds the module linked into this host. */
-static lua_State *winstate (void) {
-  lua_State *L = newstate();
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_mmap);
-  lua_setfield(L, -2, "mmap");
-  lua_pop(L, 2);
-  return L;
-}
-
-
 /* Run `code` with a string and an integer argument: its integer result,
    or -1 with the error as a TAP comment. */
 static long run_lua (lua_State *L, const char *code, const char *arg, long n) {
@@ -168,7 +156,7 @@ static void test_threads (void) {
   int i, cut_ok = 1;
   for (i = 0; i < 2; i++) {
     tmppath(path[i]);
-    jobs[i].L = winstate();
+    jobs[i].L = linkedstate();
     cut_ok &= run_lua(jobs[i].L, map_chunk, path[i], 0) == 0 &&
               cut(path[i], 0);
   }
@@ -258,7 +246,7 @@ static void test_before (void) {
   void *h = AddVectoredExceptionHandler(1, host_handler);
   check(h != NULL && host_raise() && host_fault(),
         "a host handler added before any map takes its own exceptions");
-  L = winstate();
+  L = linkedstate();
   if (!lost_map(L, path))
     skip("host handler before: the module's faults", "needs wine");
   else {
@@ -276,7 +264,7 @@ static void test_before (void) {
 }
 
 static void test_after (void) {
-  lua_State *L = winstate();
+  lua_State *L = linkedstate();
   char path[MAX_PATH];
   void *h;
   unsigned char *p, *own = host_page;

@@ -70,16 +70,6 @@ static long count_handles (void) {
 /* }====================================================== */
 
 
-static lua_State *winstate (void) {
-  lua_State *L = newstate();
-  lua_getglobal(L, "package");
-  lua_getfield(L, -1, "preload");
-  lua_pushcfunction(L, luaopen_mmap);
-  lua_setfield(L, -2, "mmap");
-  lua_pop(L, 2);
-  return L;
-}
-
 /* Run `code` with the path and n: 1 when it returned true. */
 static int run_lua (lua_State *L, const char *code, const char *path, int n) {
   int r;
@@ -159,7 +149,7 @@ static const char *const cases[][2] = {
 #define N 1000
 
 int main (void) {
-  lua_State *L = winstate();
+  lua_State *L = linkedstate();
   char dir[MAX_PATH], path[MAX_PATH];
   HANDLE ev[100];
   long before, after;
